@@ -1,0 +1,3 @@
+from medadapt.cli.main import main
+
+main()

@@ -1,0 +1,224 @@
+"""The ``medadapt`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from medadapt import __version__
+from medadapt.errors import MedadaptError
+
+app = typer.Typer(
+    help="medadapt: crawl → curate → format → generate → train → evaluate → chat, from one YAML recipe.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+recipe_app = typer.Typer(help="Check recipes.", no_args_is_help=True)
+models_app = typer.Typer(help="List and prepare the embedded models.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate a model on benchmark files, outside a recipe.", no_args_is_help=True)
+app.add_typer(recipe_app, name="recipe")
+app.add_typer(models_app, name="models")
+app.add_typer(eval_app, name="eval")
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+STATE = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"medadapt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks instead of one-line errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    STATE["debug"] = debug
+
+
+@app.command()
+def run(
+    recipe: Annotated[Path, typer.Argument(help="The recipe YAML file.")],
+    force: Annotated[Optional[list[str]], typer.Option("--force", help="Redo this stage even if unchanged (repeatable).")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Folder that holds run directories.")] = Path("runs"),
+) -> None:
+    """Run every stage of a recipe into runs/<name>/, skipping stages whose inputs and config are unchanged."""
+    from medadapt.recipe import load_recipe
+    from medadapt.runs import run_stages
+    from medadapt.stages import stages_for
+
+    parsed = load_recipe(recipe)
+    manifest = run_stages(stages_for(parsed), parsed, recipe, runs_dir, set(force or []), console)
+    run_root = runs_dir / parsed.name
+    table = Table(title=f"run {parsed.name}")
+    for column in ("stage", "status", "seconds"):
+        table.add_column(column)
+    for name, record in manifest.stages.items():
+        table.add_row(name, record.status, f"{record.seconds or 0:.1f}")
+    console.print(table)
+    report = run_root / "report" / "index.html"
+    if report.is_file():
+        console.print(f"Report: [bold]{report}[/bold]  (and report.md beside it)")
+    if (run_root / "train" / "adapter").is_dir():
+        console.print(f"Chat with the result: [bold]medadapt chat {run_root}[/bold]")
+
+
+@recipe_app.command("validate")
+def recipe_validate(recipe: Annotated[Path, typer.Argument(help="The recipe YAML file.")]) -> None:
+    """Check a recipe; print every problem as FILE: section.field: message (exit code 2 if any)."""
+    from medadapt.recipe import load_recipe
+
+    parsed = load_recipe(recipe)
+    sections = [s for s in ("data", "train", "evaluate", "report") if getattr(parsed, s) is not None]
+    console.print(f"[green]✓[/green] {recipe}: valid (run {parsed.name!r}, stages: {', '.join(sections)})")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """The model aliases a recipe can name, and whether each is installed."""
+    import importlib.metadata
+    import importlib.util
+
+    from medadapt.models import aliases
+
+    table = Table(title="embedded models")
+    for column in ("alias", "installed", "description", "licence", "install with"):
+        table.add_column(column)
+    for alias in aliases().values():
+        if alias.distribution:
+            try:
+                importlib.metadata.distribution(alias.distribution)
+                installed = True
+            except importlib.metadata.PackageNotFoundError:
+                installed = False
+        else:
+            installed = importlib.util.find_spec(alias.assemble_module) is not None
+        table.add_row(alias.name, "yes" if installed else "no", alias.description, alias.licence, alias.install)
+    console.print(table)
+
+
+@models_app.command("prepare")
+def models_prepare(alias: Annotated[str, typer.Argument(help="An alias from `medadapt models list`.")]) -> None:
+    """Convert an embedded model into a Hugging Face directory in the cache ($MEDADAPT_HOME), once."""
+    from medadapt.models import resolve_model
+
+    console.print(f"[green]✓[/green] {alias}: {resolve_model(alias)}")
+
+
+@eval_app.command("mcqa")
+def eval_mcqa(
+    model: Annotated[str, typer.Option(help="Alias, local model directory or hub id.")],
+    benchmark: Annotated[Path, typer.Option(help="JSONL of mcqa records (question, choices, answer, subject, lang).")],
+    adapter: Annotated[Optional[Path], typer.Option(help="A LoRA adapter folder to apply to the model.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 8,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write results.json and predictions.jsonl here.")] = None,
+) -> None:
+    """Multiple-choice accuracy by log-likelihood of the answer letters, per subject and language."""
+    from medadapt.data.jsonl import write_jsonl
+    from medadapt.evaluate.mcqa import evaluate_mcqa
+    from medadapt.evaluate.stage import load_benchmark
+    from medadapt.models.loading import load_for_inference
+
+    records, rejected = load_benchmark(benchmark, limit)
+    if rejected:
+        err_console.print(f"[yellow]{len(rejected)} rows rejected; first: {rejected[0]['reason']}")
+    loaded, tokenizer = load_for_inference(model, adapter)
+    metrics, predictions = evaluate_mcqa(loaded, tokenizer, records, batch_size, benchmark.stem)
+    table = Table(title=f"{benchmark.name} · {model}")
+    for column in ("group", "n", "accuracy", "± stderr"):
+        table.add_column(column)
+    table.add_row("overall", str(metrics["n"]), f"{metrics['acc']:.3f}", f"{metrics['stderr']:.3f}")
+    for kind in ("by_subject", "by_lang"):
+        for key, value in metrics[kind].items():
+            table.add_row(f"{kind[3:]}: {key}", str(value["n"]), f"{value['acc']:.3f}", f"{value['stderr']:.3f}")
+    console.print(table)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
+        write_jsonl(out / "predictions.jsonl", predictions)
+        console.print(f"Wrote {out / 'results.json'} and predictions.jsonl")
+
+
+@app.command()
+def chat(
+    target: Annotated[str, typer.Argument(help="A run directory (runs/<name>) or a model alias/directory.")],
+    system: Annotated[Optional[str], typer.Option(help="System prompt (overrides the recipe's).")] = None,
+    max_new_tokens: Annotated[Optional[int], typer.Option(min=1, help="Longest answer, in tokens.")] = None,
+) -> None:
+    """Talk to the trained model. Commands: /reset, /system TEXT, /exit. Ctrl-C stops an answer."""
+    from medadapt.models.loading import load_for_inference
+    from medadapt.serve.chat import ChatSession, chat_target
+
+    spec = chat_target(target)
+    if max_new_tokens:
+        spec.settings.max_new_tokens = max_new_tokens
+    with console.status(f"Loading {spec.description}…"):
+        model, tokenizer = load_for_inference(spec.model, spec.adapter)
+    session = ChatSession(model, tokenizer, spec.settings)
+    if system is not None:
+        session.system_prompt = system
+    interactive = sys.stdin.isatty()
+    console.print(f"[bold]medadapt chat[/bold] · {spec.description}\nType a question; /reset, /system TEXT, /exit.")
+    while True:
+        try:
+            line = console.input("[bold cyan]you> [/bold cyan]") if interactive else sys.stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not interactive and line == "":
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/exit", "/quit"):
+            break
+        if text == "/reset":
+            session.reset()
+            console.print("[dim](history cleared)[/dim]")
+            continue
+        if text.startswith("/system"):
+            session.system_prompt = text[len("/system"):].strip() or None
+            console.print("[dim](system prompt set)[/dim]")
+            continue
+        if not interactive:
+            console.print(f"[bold cyan]you>[/bold cyan] {text}")
+        console.print("[bold green]assistant>[/bold green] ", end="")
+        session.reply(
+            text,
+            on_token=lambda piece: console.print(piece, end="", markup=False, highlight=False),
+            on_trim=lambda n: console.print(f"[dim](dropped {n} oldest exchange(s) to fit the context window)[/dim]"),
+        )
+        console.print()
+
+
+def main() -> None:
+    """Entry point: one red line and exit code 2 for expected failures; --debug shows the traceback."""
+    try:
+        app(standalone_mode=False)
+    except MedadaptError as exc:
+        if STATE["debug"]:
+            raise
+        for line in exc.one_line().splitlines():
+            err_console.print(f"[red]error:[/red] {line}", markup=True, highlight=False)
+        sys.exit(2)
+    except Exception as exc:  # click's own usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise

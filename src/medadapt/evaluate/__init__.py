@@ -1,0 +1,1 @@
+"""Evaluation: multiple-choice benchmarks scored by log-likelihood, per subject and language."""

@@ -1,0 +1,5 @@
+"""Model references: embedded aliases (GGUF shipped in PyPI packages), local directories, hub ids."""
+
+from medadapt.models.registry import aliases, resolve_model
+
+__all__ = ["aliases", "resolve_model"]

@@ -1,0 +1,76 @@
+"""Read a recipe file and report every problem in it as ``FILE: section.field: message``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from medadapt.errors import RecipeError
+from medadapt.recipe.schema import Recipe
+from medadapt.resources import resolve_path
+
+
+def _location(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _missing_files(recipe: Recipe, base_dir: Path) -> list[str]:
+    """Input files named in the recipe that do not exist, as problems in the recipe's own terms."""
+    problems = []
+    if recipe.data:
+        for i, source in enumerate(recipe.data.qa):
+            if not resolve_path(source.path, base_dir).is_file():
+                problems.append(f"data.qa.{i}.path: file not found: {source.path}")
+    if recipe.evaluate:
+        for i, bench in enumerate(recipe.evaluate.benchmarks):
+            if not resolve_path(bench.path, base_dir).is_file():
+                problems.append(f"evaluate.benchmarks.{i}.path: file not found: {bench.path}")
+    return problems
+
+
+def _cross_section_problems(recipe: Recipe) -> list[str]:
+    problems = []
+    if recipe.train and not recipe.data:
+        problems.append("train: needs a data section to train on")
+    if recipe.data:
+        unknown = sorted(set(recipe.data.system_prompt) - set(recipe.languages))
+        if unknown:
+            problems.append(f"data.system_prompt: languages not in `languages`: {', '.join(unknown)}")
+    return problems
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Parse and validate; raise :class:`RecipeError` listing all problems at once."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(str(path), ["file not found"])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RecipeError(str(path), [f"{where}invalid YAML: {problem}"]) from None
+    except UnicodeDecodeError as exc:
+        raise RecipeError(str(path), [f"not UTF-8 text: {exc.reason}"]) from None
+    if not isinstance(raw, dict):
+        raise RecipeError(str(path), ["(top level): expected a mapping of sections, got " + type(raw).__name__])
+    try:
+        recipe = Recipe.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"{_location(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise RecipeError(str(path), problems) from None
+    problems = _cross_section_problems(recipe) + _missing_files(recipe, path.parent)
+    if problems:
+        raise RecipeError(str(path), problems)
+    return recipe
+
+
+def recipe_hash(recipe: Recipe) -> str:
+    """Content hash of the validated recipe (defaults filled in), stable across formatting changes."""
+    canonical = json.dumps(recipe.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,43 @@
+"""Gather what each stage left in the run directory into one plain dict for the report templates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from medadapt.data.jsonl import iter_jsonl
+from medadapt.runs.stage import RunDir
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def accuracy_table(results: dict[str, Any]) -> dict[str, Any]:
+    """Rows (overall, each subject, each language) × model columns, for one benchmark."""
+    models = list(results["models"])
+    rows = [{"group": "overall (micro)", "n": results["n"], "cells": [results["models"][m]["acc"] for m in models]},
+            {"group": "macro over subjects", "n": results["n"], "cells": [results["models"][m]["macro_acc"] for m in models]}]
+    first = results["models"][models[0]]
+    for kind in ("by_subject", "by_lang"):
+        for key, value in first[kind].items():
+            label = f"subject: {key}" if kind == "by_subject" else f"language: {key}"
+            rows.append({"group": label, "n": value["n"], "cells": [results["models"][m][kind][key]["acc"] for m in models]})
+    return {"name": results["benchmark"], "models": models, "rows": rows,
+            "stderr": [results["models"][m]["stderr"] for m in models]}
+
+
+def collect(run: RunDir) -> dict[str, Any]:
+    manifest = _json(run.manifest_path) or {}
+    context: dict[str, Any] = {"name": manifest.get("name", run.root.name), "manifest": manifest}
+    context["data"] = _json(run.stage_dir("data") / "stats.json")
+    train_dir = run.stage_dir("train")
+    context["train"] = _json(train_dir / "summary.json")
+    log = train_dir / "log.jsonl"
+    context["loss_curve"] = [(r["step"], r["loss"]) for r in iter_jsonl(log) if "loss" in r] if log.is_file() else []
+    evaluate_dir = run.stage_dir("evaluate")
+    context["benchmarks"] = [
+        accuracy_table(_json(p)) for p in sorted(evaluate_dir.glob("*/results.json"))
+    ] if evaluate_dir.is_dir() else []
+    return context

@@ -1,0 +1,69 @@
+"""Write ``report/index.html``, ``report/report.md`` and the PNG plots from the collected context."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def plot_loss(points: list[tuple[int, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=120)
+    ax.plot([s for s, _ in points], [v for _, v in points], marker=".", linewidth=1.2)
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (assistant tokens)")
+    ax.set_title("Stage 2 SFT")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_accuracy(table: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in table["rows"] if r["group"].startswith("subject: ")]
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=120)
+    width = 0.8 / len(table["models"])
+    for m, model in enumerate(table["models"]):
+        ax.bar([i + m * width for i in range(len(rows))], [r["cells"][m] for r in rows], width, label=model)
+    ax.set_xticks([i + width * (len(table["models"]) - 1) / 2 for i in range(len(rows))])
+    ax.set_xticklabels([r["group"].removeprefix("subject: ") for r in rows], rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1)
+    ax.set_title(table["name"])
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def render_report(context: dict[str, Any], out: Path) -> list[Path]:
+    """Render the plots and both documents into ``out``; return the files written."""
+    written = []
+    if context["loss_curve"]:
+        plot_loss(context["loss_curve"], out / "loss.png")
+        context["loss_plot"] = "loss.png"
+        written.append(out / "loss.png")
+    for table in context["benchmarks"]:
+        name = f"accuracy-{table['name']}.png"
+        plot_accuracy(table, out / name)
+        table["plot"] = name
+        written.append(out / name)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    for template, filename in (("index.html.j2", "index.html"), ("report.md.j2", "report.md")):
+        (out / filename).write_text(env.get_template(template).render(**context), encoding="utf-8")
+        written.append(out / filename)
+    return written

@@ -1,0 +1,1 @@
+"""Serving: terminal chat with a run's trained model."""
