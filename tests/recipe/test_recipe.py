@@ -74,6 +74,12 @@ def test_not_a_mapping_and_missing_file(tmp_path):
         load_recipe(tmp_path / "absent.yaml")
 
 
+def test_unknown_chat_template_is_reported(tmp_path):
+    path = write(tmp_path, "name: x\nlanguages: [en]\nmodel: m\nchat_template: klingon\n")
+    with pytest.raises(RecipeError, match="chat_template: not a shipped template .*chatml.* nor a file: klingon"):
+        load_recipe(path)
+
+
 def test_train_needs_data_and_system_prompt_languages(tmp_path):
     path = write(tmp_path, "name: x\nlanguages: [en]\nmodel: m\ntrain: {stage2: {}}\n")
     with pytest.raises(RecipeError) as info:

@@ -155,16 +155,20 @@ def chat(
     target: Annotated[str, typer.Argument(help="A run directory (runs/<name>) or a model alias/directory.")],
     system: Annotated[Optional[str], typer.Option(help="System prompt (overrides the recipe's).")] = None,
     max_new_tokens: Annotated[Optional[int], typer.Option(min=1, help="Longest answer, in tokens.")] = None,
+    chat_template: Annotated[Optional[str], typer.Option(help="Template name or YAML file, for a model without one.")] = None,
 ) -> None:
     """Talk to the trained model. Commands: /reset, /system TEXT, /exit. Ctrl-C stops an answer."""
     from medadapt.models.loading import load_for_inference
+    from medadapt.models.templates import load_chat_template, prepare_chat_tokenizer
     from medadapt.serve.chat import ChatSession, chat_target
 
     spec = chat_target(target)
     if max_new_tokens:
         spec.settings.max_new_tokens = max_new_tokens
+    template = load_chat_template(chat_template) if chat_template else None
     with console.status(f"Loading {spec.description}…"):
         model, tokenizer = load_for_inference(spec.model, spec.adapter)
+    prepare_chat_tokenizer(tokenizer, template, spec.model)
     session = ChatSession(model, tokenizer, spec.settings)
     if system is not None:
         session.system_prompt = system

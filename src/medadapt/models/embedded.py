@@ -38,6 +38,7 @@ def convert_gguf(gguf_path: Path, target: Path) -> Path:
     config_dict = loaded.config.to_dict()
     config_dict.pop("quantization_config", None)
     config_dict.pop("_name_or_path", None)
+    config_dict.pop("_model_name_or_path", None)  # the GGUF's general.name, not a path
     config = AutoConfig.for_model(**config_dict)
     model = AutoModelForCausalLM.from_config(config)
     missing, unexpected = model.load_state_dict(loaded.state_dict(), strict=False)

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from medadapt.errors import RecipeError
+from medadapt.models.templates import shipped_templates, template_file
 from medadapt.recipe.schema import Recipe
 from medadapt.resources import resolve_path
 
@@ -21,6 +22,9 @@ def _location(loc: tuple) -> str:
 def _missing_files(recipe: Recipe, base_dir: Path) -> list[str]:
     """Input files named in the recipe that do not exist, as problems in the recipe's own terms."""
     problems = []
+    if recipe.chat_template and not template_file(recipe.chat_template, base_dir).is_file():
+        problems.append(f"chat_template: not a shipped template ({', '.join(shipped_templates())}) nor a file: "
+                        f"{recipe.chat_template}")
     if recipe.data:
         for i, source in enumerate(recipe.data.qa):
             if not resolve_path(source.path, base_dir).is_file():

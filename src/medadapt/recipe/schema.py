@@ -92,6 +92,9 @@ class Recipe(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Run name: runs/<name>/.")
     languages: list[str] = Field(min_length=1)
     model: str = Field(description="An alias (medadapt models list), a local directory, or a hub id.")
+    chat_template: str | None = Field(
+        None, description="A shipped template name (chatml, gemma) or a YAML file; default: the model's own."
+    )
     seed: int = 0
     data: DataSection | None = None
     train: TrainSection | None = None

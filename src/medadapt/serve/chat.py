@@ -74,6 +74,12 @@ class ChatSession:
             dropped += 1
         return dropped
 
+    def _stop_token_ids(self) -> list[int]:
+        """The template's end-of-turn token (the tokenizer's eos) and the model's own end-of-text ids."""
+        own = self.model.generation_config.eos_token_id
+        own = own if isinstance(own, list) else [own] if own is not None else []
+        return sorted({self.tokenizer.eos_token_id, *own} - {None})
+
     def _prompt_ids(self) -> list[int]:
         text = self.tokenizer.apply_chat_template(self.messages(), tokenize=False, add_generation_prompt=True)
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
@@ -96,6 +102,7 @@ class ChatSession:
             input_ids=input_ids, attention_mask=torch.ones_like(input_ids), streamer=streamer,
             max_new_tokens=s.max_new_tokens, do_sample=s.temperature > 0, repetition_penalty=s.repetition_penalty,
             stopping_criteria=StoppingCriteriaList([stop]), pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self._stop_token_ids(),
         )
         if s.temperature > 0:
             kwargs.update(temperature=s.temperature, top_p=s.top_p)

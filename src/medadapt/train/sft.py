@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.data.jsonl import iter_jsonl, write_jsonl
+from medadapt.models import resolve_model
+from medadapt.models.templates import ChatTemplate, load_chat_template, prepare_chat_tokenizer, template_file
 from medadapt.recipe import Recipe
 from medadapt.recipe.schema import SFTStageConfig
 from medadapt.runs.stage import RunDir, Stage, StageContext
@@ -69,9 +71,15 @@ def lora_config(cfg: SFTStageConfig):
 
 
 def train_sft(
-    model_dir: str, train_rows: list[dict], dev_rows: list[dict], cfg: SFTStageConfig, out: Path, seed: int
+    model: str,
+    train_rows: list[dict],
+    dev_rows: list[dict],
+    cfg: SFTStageConfig,
+    out: Path,
+    seed: int,
+    chat_template: ChatTemplate | None = None,
 ) -> dict[str, Any]:
-    """Train a LoRA adapter; write ``adapter/``, ``log.jsonl``, ``rejected.jsonl``; return a summary."""
+    """Train a LoRA adapter on ``model`` (a reference); write ``adapter/``, ``log.jsonl``, ``rejected.jsonl``."""
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -81,17 +89,16 @@ def train_sft(
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model_dir = resolve_model(model)
+    tokenizer = prepare_chat_tokenizer(AutoTokenizer.from_pretrained(model_dir), chat_template, model)
+    base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
 
     train_examples, rejected = build_sft_dataset(tokenizer, train_rows, cfg.max_length)
     dev_examples, dev_rejected = build_sft_dataset(tokenizer, dev_rows, cfg.max_length)
     write_jsonl(out / "rejected.jsonl", rejected + dev_rejected)
     use_cpu = not torch.cuda.is_available()
     trainer = SFTTrainer(
-        model=model,
+        model=base,
         args=sft_arguments(cfg, out / "checkpoints", seed, use_cpu),
         train_dataset=Dataset.from_list(train_examples),
         eval_dataset=Dataset.from_list(dev_examples) if dev_examples else None,
@@ -131,19 +138,22 @@ class SFTStage(Stage):
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
         data = run.stage_dir("data")
-        return {"train": data / "stage2_chat.jsonl", "dev": data / "stage2_chat_dev.jsonl"}
+        paths = {"train": data / "stage2_chat.jsonl", "dev": data / "stage2_chat_dev.jsonl"}
+        if recipe.chat_template:
+            paths["chat_template"] = template_file(recipe.chat_template, recipe_dir)
+        return paths
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        from medadapt.models import resolve_model
-
         paths = self.inputs(ctx.recipe, ctx.recipe_dir, ctx.run)
+        template = ctx.recipe.chat_template and load_chat_template(ctx.recipe.chat_template, ctx.recipe_dir)
         summary = train_sft(
-            resolve_model(ctx.recipe.model),
+            ctx.recipe.model,
             list(iter_jsonl(paths["train"])),
             list(iter_jsonl(paths["dev"])),
             ctx.recipe.train.stage2,
             ctx.out,
             ctx.recipe.seed,
+            template or None,
         )
         (ctx.out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         ctx.console.print(
