@@ -93,3 +93,16 @@ def test_mean_stderr_matches_sample_formula():
     values = [1.0, 0.0, 1.0, 1.0]
     assert mean_stderr(values) == pytest.approx(math.sqrt(0.25 / 4))  # sample sd 0.5, n 4
     assert mean_stderr([1.0]) == 0.0
+
+
+def test_cloze_scores_option_text_and_normalises_by_bytes(model_and_tokenizer):
+    model, tok = model_and_tokenizer
+    context, continuations = mcqa_prompt(RECORDS[0], "cloze")
+    assert "A. Aspirin" not in context and context.endswith("injection?\nAnswer:")
+    assert continuations == [" Aspirin", " Insulin", " Metformin", " Vitamin D"]
+    metrics, predictions = evaluate_mcqa(model, tok, RECORDS, batch_size=3, label="cloze", style="cloze")
+    for p in predictions:
+        per_byte = [ll / len(c.encode()) for ll, c in zip(p["loglik"], continuations)]
+        assert p["pred"] == max(range(4), key=lambda i: per_byte[i])
+    rows = build_rows(tok, RECORDS, "cloze")
+    assert len(rows) == 4 * len(RECORDS)  # multi-token options: one pass per choice

@@ -122,6 +122,7 @@ def eval_mcqa(
     adapter: Annotated[Optional[Path], typer.Option(help="A LoRA adapter folder to apply to the model.")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 8,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
+    style: Annotated[str, typer.Option(help="letters (MMLU: options shown, score A-D) or cloze (score option text).")] = "letters",
     out: Annotated[Optional[Path], typer.Option(help="Write results.json and predictions.jsonl here.")] = None,
 ) -> None:
     """Multiple-choice accuracy by log-likelihood of the answer letters, per subject and language."""
@@ -134,7 +135,9 @@ def eval_mcqa(
     if rejected:
         err_console.print(f"[yellow]{len(rejected)} rows rejected; first: {rejected[0]['reason']}")
     loaded, tokenizer = load_for_inference(model, adapter)
-    metrics, predictions = evaluate_mcqa(loaded, tokenizer, records, batch_size, benchmark.stem)
+    if style not in ("letters", "cloze"):
+        raise typer.BadParameter("--style must be letters or cloze")
+    metrics, predictions = evaluate_mcqa(loaded, tokenizer, records, batch_size, benchmark.stem, style)
     table = Table(title=f"{benchmark.name} · {model}")
     for column in ("group", "n", "accuracy", "± stderr"):
         table.add_column(column)
@@ -205,8 +208,20 @@ def chat(
         console.print()
 
 
+def _quiet_libraries() -> None:
+    """Our own rich progress bars replace the libraries' per-call tqdm bars and deprecation chatter."""
+    import os
+    import warnings
+
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    warnings.filterwarnings("ignore", message=".*is deprecated and will be removed in v6.*", category=FutureWarning)
+
+
 def main() -> None:
     """Entry point: one red line and exit code 2 for expected failures; --debug shows the traceback."""
+    _quiet_libraries()
     try:
         app(standalone_mode=False)
     except MedadaptError as exc:

@@ -28,11 +28,13 @@ class ScoringRow:
     targets: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
 
-def build_rows(tokenizer: Any, records: list[MCQARecord], share_prompt: bool = True) -> list[ScoringRow]:
+def build_rows(
+    tokenizer: Any, records: list[MCQARecord], style: str = "letters", share_prompt: bool = True
+) -> list[ScoringRow]:
     """Forward passes to run; ``share_prompt=False`` forces one pass per choice (the reference method)."""
     rows = []
     for q, record in enumerate(records):
-        context, continuations = mcqa_prompt(record)
+        context, continuations = mcqa_prompt(record, style)
         context_ids = tokenizer(context)["input_ids"]
         conts = [tokenizer(context + c)["input_ids"][len(context_ids):] for c in continuations]
         if share_prompt and all(len(c) == 1 for c in conts):
@@ -88,13 +90,21 @@ def _accuracy(correct: list[float]) -> dict[str, float]:
     return {"acc": round(sum(correct) / len(correct), 4), "stderr": round(mean_stderr(correct), 4), "n": len(correct)}
 
 
-def evaluate_mcqa(model: Any, tokenizer: Any, records: list[MCQARecord], batch_size: int, label: str) -> tuple[dict, list[dict]]:
-    """Scores (overall, macro over subjects, by subject, by language) and per-question predictions."""
-    scores = score_rows(model, tokenizer, build_rows(tokenizer, records), batch_size, label)
+def evaluate_mcqa(
+    model: Any, tokenizer: Any, records: list[MCQARecord], batch_size: int, label: str, style: str = "letters"
+) -> tuple[dict, list[dict]]:
+    """Scores (overall, macro over subjects, by subject, by language) and per-question predictions.
+
+    The prediction is the choice of highest log-likelihood (lm-eval's ``acc``); for ``cloze`` it is the highest
+    log-likelihood per byte of the choice's text (``acc_norm``), so long options are not penalised.
+    """
+    scores = score_rows(model, tokenizer, build_rows(tokenizer, records, style), batch_size, label)
     predictions = []
     for q, record in enumerate(records):
         loglik = [scores[q][i] for i in range(len(record.choices))]
-        pred = max(range(len(loglik)), key=loglik.__getitem__)
+        _, continuations = mcqa_prompt(record, style)
+        ranked = [ll / len(c.encode()) for ll, c in zip(loglik, continuations)] if style == "cloze" else loglik
+        pred = max(range(len(ranked)), key=ranked.__getitem__)
         predictions.append({
             "id": record.id, "lang": record.lang, "subject": record.subject, "answer": record.answer,
             "pred": pred, "correct": pred == record.answer, "loglik": [round(x, 4) for x in loglik],

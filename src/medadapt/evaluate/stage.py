@@ -52,25 +52,25 @@ class EvaluateStage(Stage):
         for bench in section.benchmarks:
             path = resolve_path(bench.path, ctx.recipe_dir)
             records, rejected = load_benchmark(path, bench.limit, ctx.recipe.languages)
-            benchmarks[bench.name] = (path, records, rejected)
+            benchmarks[bench.name] = (path, records, rejected, bench.style)
 
         summary: dict[str, Any] = {}
         results: dict[str, dict[str, Any]] = {name: {"models": {}} for name in benchmarks}
         predictions: dict[str, list[dict]] = {name: [] for name in benchmarks}
         for label, adapter in self._models(ctx):
             model, tokenizer = load_for_inference(ctx.recipe.model, adapter)
-            for name, (path, records, _) in benchmarks.items():
-                metrics, preds = evaluate_mcqa(model, tokenizer, records, section.batch_size, f"{name} · {label}")
+            for name, (path, records, _, style) in benchmarks.items():
+                metrics, preds = evaluate_mcqa(model, tokenizer, records, section.batch_size, f"{name} · {label}", style)
                 results[name]["models"][label] = metrics
                 predictions[name] += [{"model": label, **p} for p in preds]
                 summary[f"{name}.{label}.acc"] = metrics["acc"]
                 ctx.console.print(f"{name} · {label}: accuracy {metrics['acc']:.3f} ± {metrics['stderr']:.3f} (n={metrics['n']})")
             del model
 
-        for name, (path, records, rejected) in benchmarks.items():
+        for name, (path, records, rejected, style) in benchmarks.items():
             folder = ctx.out / name
             folder.mkdir()
-            results[name].update(benchmark=name, file=str(path), data_sha256=hash_file(path), n=len(records),
+            results[name].update(benchmark=name, style=style, file=str(path), data_sha256=hash_file(path), n=len(records),
                                  rejected=len(rejected), model=ctx.recipe.model)
             (folder / "results.json").write_text(json.dumps(results[name], indent=2, ensure_ascii=False), encoding="utf-8")
             write_jsonl(folder / "predictions.jsonl", predictions[name])

@@ -66,5 +66,5 @@ def ensure_converted(alias: Alias) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     from rich.console import Console
 
-    Console(stderr=True).print(f"[cyan]Converting the embedded model {alias.name} once into {target}[/cyan]")
-    return convert_gguf(gguf_path, target)
+    with Console(stderr=True).status(f"Converting the embedded model {alias.name} once into {target} (a minute or two)…"):
+        return convert_gguf(gguf_path, target)

@@ -67,6 +67,9 @@ class BenchmarkRef(Section):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     path: str
+    style: Literal["letters", "cloze"] = Field(
+        "letters", description="letters: options shown, score A/B/C/D (MMLU); cloze: score each option's text."
+    )
     limit: int | None = Field(None, gt=0)
 
 

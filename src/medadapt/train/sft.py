@@ -82,7 +82,7 @@ def train_sft(
     """Train a LoRA adapter on ``model`` (a reference); write ``adapter/``, ``log.jsonl``, ``rejected.jsonl``."""
     import torch
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback
     from trl import SFTTrainer
 
     from medadapt.train.callbacks import JsonlLogCallback, RichProgressCallback
@@ -106,6 +106,7 @@ def train_sft(
         peft_config=lora_config(cfg),
         callbacks=[JsonlLogCallback(out / "log.jsonl"), RichProgressCallback("stage 2 SFT")],
     )
+    trainer.remove_callback(PrinterCallback)  # our JSONL log and progress bar replace the printed dicts
     dev_loss_before = trainer.evaluate()["eval_loss"] if dev_examples else None
     result = trainer.train()
     dev_loss_after = trainer.evaluate()["eval_loss"] if dev_examples else None
