@@ -54,6 +54,9 @@ class SFTStageConfig(Section):
     weight_decay: float = Field(0.0, ge=0.0)
     max_grad_norm: float = Field(1.0, gt=0)
     max_length: int = Field(256, gt=8)
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="auto: bf16 on a GPU that supports it, fp32 on CPU (CPU bf16 autocast is slow)."
+    )
     gradient_checkpointing: bool = Field(False, description="Trade compute for memory (useful on a GPU).")
     threads: int | None = Field(None, gt=0, description="CPU threads for torch; default: all cores.")
 

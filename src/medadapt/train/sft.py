@@ -31,10 +31,20 @@ def build_sft_dataset(tokenizer: Any, rows: list[dict[str, Any]], max_length: in
     return examples, rejected
 
 
+def mixed_precision(precision: str, use_cpu: bool) -> dict[str, bool]:
+    """TRL defaults to bf16, which on most CPUs is emulated and makes each step ~1.7x slower: decide here."""
+    if precision == "auto":
+        import torch
+
+        precision = "bf16" if not use_cpu and torch.cuda.is_bf16_supported() else "fp32"
+    return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
+
+
 def sft_arguments(cfg: SFTStageConfig, output_dir: Path, seed: int, use_cpu: bool):
     from trl import SFTConfig
 
     return SFTConfig(
+        **mixed_precision(cfg.precision, use_cpu),
         output_dir=str(output_dir),
         max_steps=cfg.max_steps,
         per_device_train_batch_size=cfg.batch_size,
