@@ -1,0 +1,65 @@
+"""The stage contract: a named step that reads a recipe section and files, and writes one folder.
+
+Stages never call each other: they meet in the run directory's files. The runner decides whether a stage
+must run (inputs or config changed) and makes its output appear atomically.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.console import Console
+
+from medadapt.recipe import Recipe
+
+
+class RunDir:
+    """``runs/<name>/``: one folder per stage, ``manifest.json`` and the recipe as run."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "manifest.json"
+
+    @property
+    def recipe_path(self) -> Path:
+        return self.root / "recipe.yaml"
+
+    def stage_dir(self, name: str) -> Path:
+        return self.root / name
+
+    def partial_dir(self, name: str) -> Path:
+        """Where a stage writes while it runs; renamed to :meth:`stage_dir` only on success."""
+        return self.root / f".{name}.partial"
+
+
+@dataclass
+class StageContext:
+    recipe: Recipe
+    recipe_dir: Path
+    run: RunDir
+    out: Path
+    console: Console
+
+
+class Stage(ABC):
+    name: ClassVar[str]
+    #: Bump when the stage's output format or algorithm changes, so old outputs are not reused.
+    version: ClassVar[str] = "1"
+
+    @abstractmethod
+    def config(self, recipe: Recipe) -> dict[str, Any]:
+        """The part of the recipe this stage depends on (JSON-serialisable)."""
+
+    @abstractmethod
+    def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
+        """Files and folders this stage reads, by label; their content is hashed into the fingerprint."""
+
+    @abstractmethod
+    def run(self, ctx: StageContext) -> dict[str, Any]:
+        """Do the work, writing only under ``ctx.out``; return a small summary for the manifest."""

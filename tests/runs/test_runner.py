@@ -1,0 +1,139 @@
+"""The runner's skip / force / atomic-output logic, on small stages that only move files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from medadapt.errors import RunError
+from medadapt.recipe import Recipe
+from medadapt.runs import Manifest, RunDir, Stage, StageContext, run_stages
+
+CALLS: list[str] = []
+
+
+class Upper(Stage):
+    """Reads a user file named in the recipe, writes it upper-cased."""
+
+    name = "upper"
+
+    def config(self, recipe):
+        return {"seed": recipe.seed}
+
+    def inputs(self, recipe, recipe_dir, run):
+        return {"text": recipe_dir / "input.txt"}
+
+    def run(self, ctx: StageContext):
+        CALLS.append(self.name)
+        text = (ctx.recipe_dir / "input.txt").read_text()
+        (ctx.out / "upper.txt").write_text(text.upper())
+        return {"chars": len(text)}
+
+
+class Count(Stage):
+    """Reads the previous stage's output."""
+
+    name = "count"
+    fail = False
+
+    def config(self, recipe):
+        return {}
+
+    def inputs(self, recipe, recipe_dir, run):
+        return {"upper": run.stage_dir("upper") / "upper.txt"}
+
+    def run(self, ctx: StageContext):
+        CALLS.append(self.name)
+        (ctx.out / "partial.txt").write_text("half")
+        if self.fail:
+            raise KeyboardInterrupt  # as if killed mid-way
+        text = (ctx.run.stage_dir("upper") / "upper.txt").read_text()
+        (ctx.out / "count.json").write_text(json.dumps({"n": len(text)}))
+        return {}
+
+
+@pytest.fixture
+def setup(tmp_path):
+    CALLS.clear()
+    (tmp_path / "input.txt").write_text("fever")
+    recipe_path = tmp_path / "recipe.yaml"
+    recipe_path.write_text("name: t\nlanguages: [en]\nmodel: m\n")
+    recipe = Recipe(name="t", languages=["en"], model="m")
+    return tmp_path, recipe_path, recipe
+
+
+def go(setup, stages=None, force=(), recipe=None):
+    tmp_path, recipe_path, default = setup
+    return run_stages(stages or [Upper(), Count()], recipe or default, recipe_path, tmp_path / "runs",
+                      set(force), Console(quiet=True))
+
+
+def test_second_run_skips_everything(setup):
+    manifest = go(setup)
+    assert CALLS == ["upper", "count"]
+    assert (setup[0] / "runs/t/count/count.json").read_text() == '{"n": 5}'
+    assert manifest.stages["upper"].summary == {"chars": 5}
+    CALLS.clear()
+    go(setup)
+    assert CALLS == []
+    saved = Manifest.load(setup[0] / "runs/t/manifest.json", "t")
+    assert saved.stages["count"].status == "done" and saved.versions["torch"]
+    assert saved.stages["upper"].inputs["text"] and saved.stages["upper"].output_hash
+
+
+def test_input_change_reruns_that_stage_and_downstream(setup):
+    go(setup)
+    CALLS.clear()
+    (setup[0] / "input.txt").write_text("cough")
+    go(setup)
+    assert CALLS == ["upper", "count"]
+
+
+def test_unchanged_output_keeps_downstream_skipped(setup):
+    go(setup)
+    CALLS.clear()
+    go(setup, force=["upper"])  # same input, same output → count's input hash is unchanged
+    assert CALLS == ["upper"]
+
+
+def test_config_change_reruns(setup):
+    go(setup)
+    CALLS.clear()
+    go(setup, recipe=Recipe(name="t", languages=["en"], model="m", seed=7))
+    assert CALLS == ["upper"]
+
+
+def test_tampered_output_is_redone(setup):
+    go(setup)
+    CALLS.clear()
+    (setup[0] / "runs/t/upper/upper.txt").write_text("edited by hand")
+    go(setup)
+    assert CALLS[0] == "upper"
+
+
+def test_unknown_force_stage_is_an_error(setup):
+    with pytest.raises(RunError, match="--force names stages not in this recipe: nope"):
+        go(setup, force=["nope"])
+
+
+def test_killed_stage_leaves_no_output_and_is_redone(setup):
+    failing = Count()
+    failing.fail = True
+    with pytest.raises(KeyboardInterrupt):
+        go(setup, stages=[Upper(), failing])
+    run = RunDir(setup[0] / "runs/t")
+    assert not run.stage_dir("count").exists()  # nothing a later stage could mistake for complete
+    assert Manifest.load(run.manifest_path, "t").stages["count"].status == "failed"
+    CALLS.clear()
+    go(setup)
+    assert CALLS == ["count"]
+    assert not run.partial_dir("count").exists()
+    assert (run.stage_dir("count") / "count.json").is_file()
+
+
+def test_missing_input_names_the_stage(setup):
+    with pytest.raises(RunError, match="stage count is missing its inputs: upper"):
+        go(setup, stages=[Count()])
