@@ -83,10 +83,10 @@ def test_run_then_rerun_skips(recipe_file, tmp_path):
 
     again = runner.invoke(app, ["run", str(recipe_file), "--runs-dir", str(runs)])
     assert again.exit_code == 0
-    assert again.output.count("skipped") == 4
+    assert again.output.count(", skipped") == 4 and again.output.count("skipped (unchanged)") == 4
 
     forced = runner.invoke(app, ["run", str(recipe_file), "--runs-dir", str(runs), "--force", "report"])
-    assert forced.exit_code == 0 and forced.output.count("skipped") == 3
+    assert forced.exit_code == 0 and forced.output.count(", skipped") == 3
 
 
 def test_chat_keeps_history_across_turns(recipe_file, tmp_path):

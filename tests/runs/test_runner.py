@@ -72,12 +72,12 @@ def go(setup, stages=None, force=(), recipe=None):
 
 
 def test_second_run_skips_everything(setup):
-    manifest = go(setup)
-    assert CALLS == ["upper", "count"]
+    result = go(setup)
+    assert CALLS == ["upper", "count"] and result.skipped == []
     assert (setup[0] / "runs/t/count/count.json").read_text() == '{"n": 5}'
-    assert manifest.stages["upper"].summary == {"chars": 5}
+    assert result.manifest.stages["upper"].summary == {"chars": 5}
     CALLS.clear()
-    go(setup)
+    assert go(setup).skipped == ["upper", "count"]
     assert CALLS == []
     saved = Manifest.load(setup[0] / "runs/t/manifest.json", "t")
     assert saved.stages["count"].status == "done" and saved.versions["torch"]

@@ -58,13 +58,14 @@ def run(
     from medadapt.stages import stages_for
 
     parsed = load_recipe(recipe)
-    manifest = run_stages(stages_for(parsed), parsed, recipe, runs_dir, set(force or []), console)
-    run_root = runs_dir / parsed.name
+    result = run_stages(stages_for(parsed), parsed, recipe, runs_dir, set(force or []), console)
+    run_root = result.run.root
     table = Table(title=f"run {parsed.name}")
-    for column in ("stage", "status", "seconds"):
+    for column in ("stage", "this run", "seconds (when last run)"):
         table.add_column(column)
-    for name, record in manifest.stages.items():
-        table.add_row(name, record.status, f"{record.seconds or 0:.1f}")
+    for name, record in result.manifest.stages.items():
+        status = "skipped (unchanged)" if name in result.skipped else record.status
+        table.add_row(name, status, f"{record.seconds or 0:.1f}")
     console.print(table)
     report = run_root / "report" / "index.html"
     if report.is_file():

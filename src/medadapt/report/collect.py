@@ -30,12 +30,16 @@ def accuracy_table(results: dict[str, Any]) -> dict[str, Any]:
 
 def collect(run: RunDir) -> dict[str, Any]:
     manifest = _json(run.manifest_path) or {}
+    # the report describes the stages before it; its own record is still "running" while it renders
+    manifest.get("stages", {}).pop("report", None)
     context: dict[str, Any] = {"name": manifest.get("name", run.root.name), "manifest": manifest}
     context["data"] = _json(run.stage_dir("data") / "stats.json")
     train_dir = run.stage_dir("train")
     context["train"] = _json(train_dir / "summary.json")
     log = train_dir / "log.jsonl"
-    context["loss_curve"] = [(r["step"], r["loss"]) for r in iter_jsonl(log) if "loss" in r] if log.is_file() else []
+    rows = list(iter_jsonl(log)) if log.is_file() else []
+    context["loss_curve"] = [(r["step"], r["loss"]) for r in rows if "loss" in r]
+    context["dev_loss"] = [(r["step"], r["eval_loss"]) for r in rows if "eval_loss" in r]
     evaluate_dir = run.stage_dir("evaluate")
     context["benchmarks"] = [
         accuracy_table(_json(p)) for p in sorted(evaluate_dir.glob("*/results.json"))

@@ -10,14 +10,26 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 TEMPLATES = Path(__file__).with_name("templates")
 
 
-def plot_loss(points: list[tuple[int, float]], path: Path) -> None:
+def moving_average(values: list[float], window: int) -> list[float]:
+    """Trailing mean over up to ``window`` values: per-step loss on batches of 2 is too noisy to read."""
+    return [sum(values[max(0, i - window + 1) : i + 1]) / len(values[max(0, i - window + 1) : i + 1])
+            for i in range(len(values))]
+
+
+def plot_loss(points: list[tuple[int, float]], dev: list[tuple[int, float]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    steps, losses = [s for s, _ in points], [v for _, v in points]
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=120)
-    ax.plot([s for s, _ in points], [v for _, v in points], marker=".", linewidth=1.2)
+    ax.plot(steps, losses, marker=".", linewidth=0.8, alpha=0.4, label="train (per step)")
+    window = max(1, len(points) // 10)
+    ax.plot(steps, moving_average(losses, window), linewidth=2, label=f"train (mean of {window})")
+    if dev:
+        ax.plot([s for s, _ in dev], [v for _, v in dev], "s--", color="black", label="dev")
+    ax.legend(fontsize=8)
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (assistant tokens)")
     ax.set_title("Stage 2 SFT")
@@ -53,7 +65,7 @@ def render_report(context: dict[str, Any], out: Path) -> list[Path]:
     """Render the plots and both documents into ``out``; return the files written."""
     written = []
     if context["loss_curve"]:
-        plot_loss(context["loss_curve"], out / "loss.png")
+        plot_loss(context["loss_curve"], context["dev_loss"], out / "loss.png")
         context["loss_plot"] = "loss.png"
         written.append(out / "loss.png")
     for table in context["benchmarks"]:

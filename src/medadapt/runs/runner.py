@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -37,6 +38,13 @@ def _is_current(record: StageRecord | None, fingerprint: str, out: Path) -> bool
     )
 
 
+@dataclass
+class RunResult:
+    manifest: Manifest
+    run: RunDir
+    skipped: list[str]
+
+
 def run_stages(
     stages: list[Stage],
     recipe: Recipe,
@@ -44,8 +52,8 @@ def run_stages(
     runs_root: Path,
     force: set[str] = frozenset(),
     console: Console | None = None,
-) -> Manifest:
-    """Run each stage unless current; ``force`` names stages to redo. Returns the final manifest."""
+) -> RunResult:
+    """Run each stage unless current; ``force`` names stages to redo."""
     console = console or Console()
     unknown = set(force) - {s.name for s in stages}
     if unknown:
@@ -61,6 +69,7 @@ def run_stages(
         yaml.safe_dump(recipe.model_dump(mode="json"), allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
     recipe_dir = recipe_path.resolve().parent
+    skipped: list[str] = []
 
     for stage in stages:
         config = stage.config(recipe)
@@ -70,6 +79,7 @@ def run_stages(
         record = manifest.stages.get(stage.name)
         if stage.name not in force and _is_current(record, fingerprint, out):
             console.print(f"[green]✓[/green] {stage.name}: unchanged since {record.ended_at}, skipped")
+            skipped.append(stage.name)
             continue
 
         partial = run.partial_dir(stage.name)
@@ -98,4 +108,4 @@ def run_stages(
         record.seconds = round(time.perf_counter() - started, 2)
         manifest.save(run.manifest_path)
         console.print(f"[green]✓[/green] {stage.name}: done in {record.seconds:.1f} s → {out}")
-    return manifest
+    return RunResult(manifest, run, skipped)
