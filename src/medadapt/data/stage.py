@@ -26,7 +26,7 @@ class FormatStage(Stage):
         return {"data": recipe.data.model_dump(mode="json"), "languages": recipe.languages, "seed": recipe.seed}
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
-        return {f"qa.{i}": resolve_path(src.path, recipe_dir) for i, src in enumerate(recipe.data.qa)}
+        return {f"qa.{i}": resolve_path(src.path, recipe_dir, run.root) for i, src in enumerate(recipe.data.qa)}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         section = ctx.recipe.data
@@ -36,7 +36,7 @@ class FormatStage(Stage):
         seen_ids: set[str] = set()
         other_language: Counter[str] = Counter()
         for source in section.qa:
-            path = resolve_path(source.path, ctx.recipe_dir)
+            path = ctx.resolve(source.path)
             result = read_records(path, QARecord, stage=self.name)
             rejected += result.rejected
             for record in result.records:

@@ -31,7 +31,7 @@ class EvaluateStage(Stage):
         return {"model": recipe.model, "evaluate": recipe.evaluate.model_dump(mode="json"), "trained": bool(recipe.train)}
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
-        paths = {f"benchmark.{b.name}": resolve_path(b.path, recipe_dir) for b in recipe.evaluate.benchmarks}
+        paths = {f"benchmark.{b.name}": resolve_path(b.path, recipe_dir, run.root) for b in recipe.evaluate.benchmarks}
         if recipe.train:
             paths["adapter"] = run.stage_dir("train") / "adapter"
         return paths
@@ -50,7 +50,7 @@ class EvaluateStage(Stage):
         section = ctx.recipe.evaluate
         benchmarks = {}
         for bench in section.benchmarks:
-            path = resolve_path(bench.path, ctx.recipe_dir)
+            path = ctx.resolve(bench.path)
             records, rejected = load_benchmark(path, bench.limit, ctx.recipe.languages)
             benchmarks[bench.name] = (path, records, rejected, bench.style)
 

@@ -12,11 +12,21 @@ from pydantic import ValidationError
 from medadapt.errors import RecipeError
 from medadapt.models.templates import shipped_templates, template_file
 from medadapt.recipe.schema import Recipe
-from medadapt.resources import resolve_path
+from medadapt.resources import RUN_SCHEME, resolve_path
 
 
 def _location(loc: tuple) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _file_problem(recipe: Recipe, reference: str, base_dir: Path) -> str | None:
+    """Why an input reference cannot be used, or None. ``run://<stage>/…`` must name a stage of this recipe."""
+    if reference.startswith(RUN_SCHEME):
+        stage = reference[len(RUN_SCHEME):].split("/", 1)[0]
+        if stage not in Recipe.model_fields or getattr(recipe, stage) is None:
+            return f"{reference} names no stage of this recipe"
+        return None
+    return None if resolve_path(reference, base_dir).is_file() else f"file not found: {reference}"
 
 
 def _missing_files(recipe: Recipe, base_dir: Path) -> list[str]:
@@ -27,12 +37,12 @@ def _missing_files(recipe: Recipe, base_dir: Path) -> list[str]:
                         f"{recipe.chat_template}")
     if recipe.data:
         for i, source in enumerate(recipe.data.qa):
-            if not resolve_path(source.path, base_dir).is_file():
-                problems.append(f"data.qa.{i}.path: file not found: {source.path}")
+            if problem := _file_problem(recipe, source.path, base_dir):
+                problems.append(f"data.qa.{i}.path: {problem}")
     if recipe.evaluate:
         for i, bench in enumerate(recipe.evaluate.benchmarks):
-            if not resolve_path(bench.path, base_dir).is_file():
-                problems.append(f"evaluate.benchmarks.{i}.path: file not found: {bench.path}")
+            if problem := _file_problem(recipe, bench.path, base_dir):
+                problems.append(f"evaluate.benchmarks.{i}.path: {problem}")
     return problems
 
 

@@ -28,12 +28,21 @@ def accuracy_table(results: dict[str, Any]) -> dict[str, Any]:
             "stderr": [results["models"][m]["stderr"] for m in models]}
 
 
-def collect(run: RunDir) -> dict[str, Any]:
+def collect(run: RunDir, section_templates: set[str]) -> dict[str, Any]:
+    """Context for the templates: each stage's ``stats.json`` under its name, plus train/evaluate extras.
+
+    ``sections`` lists, in run order, the stages that have a report template; a stage joins the report by
+    leaving ``stats.json`` (and PNG plots) in its folder and shipping ``templates/sections/<stage>.*.j2``.
+    """
     manifest = _json(run.manifest_path) or {}
     # the report describes the stages before it; its own record is still "running" while it renders
     manifest.get("stages", {}).pop("report", None)
     context: dict[str, Any] = {"name": manifest.get("name", run.root.name), "manifest": manifest}
-    context["data"] = _json(run.stage_dir("data") / "stats.json")
+    stages = [name for name, record in manifest.get("stages", {}).items() if record.get("status") == "done"]
+    context["sections"] = [name for name in stages if name in section_templates]
+    context["stats"] = {name: _json(run.stage_dir(name) / "stats.json") for name in stages}
+    context["plots"] = {name: sorted(p.name for p in run.stage_dir(name).glob("*.png")) for name in stages}
+    context["data"] = context["stats"].get("data")
     train_dir = run.stage_dir("train")
     context["train"] = _json(train_dir / "summary.json")
     log = train_dir / "log.jsonl"

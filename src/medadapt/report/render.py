@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +62,22 @@ def plot_accuracy(table: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def render_report(context: dict[str, Any], out: Path) -> list[Path]:
-    """Render the plots and both documents into ``out``; return the files written."""
+def section_templates() -> set[str]:
+    """Stages that ship a report section (``templates/sections/<stage>.html.j2``)."""
+    return {p.name.removesuffix(".html.j2") for p in (TEMPLATES / "sections").glob("*.html.j2")}
+
+
+def render_report(context: dict[str, Any], out: Path, stage_dirs: dict[str, Path] | None = None) -> list[Path]:
+    """Render the plots and both documents into ``out``; return the files written.
+
+    PNG plots a stage left in its own folder are copied beside the report as ``<stage>-<name>.png``.
+    """
     written = []
+    for stage, names in context.get("plots", {}).items():
+        for name in names:
+            target = out / f"{stage}-{name}"
+            shutil.copyfile((stage_dirs or {})[stage] / name, target)
+            written.append(target)
     if context["loss_curve"]:
         plot_loss(context["loss_curve"], context["dev_loss"], out / "loss.png")
         context["loss_plot"] = "loss.png"

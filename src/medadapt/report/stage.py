@@ -7,10 +7,9 @@ from typing import Any
 
 from medadapt.recipe import Recipe
 from medadapt.report.collect import collect
-from medadapt.report.render import render_report
+from medadapt.report.render import render_report, section_templates
 from medadapt.runs.stage import RunDir, Stage, StageContext
 
-STAGE_FILES = ("data/stats.json", "train/summary.json", "train/log.jsonl", "evaluate")
 
 
 class ReportStage(Stage):
@@ -20,11 +19,14 @@ class ReportStage(Stage):
         return {"report": recipe.report.model_dump(mode="json") if recipe.report else None}
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
-        return {name: run.root / name for name in STAGE_FILES if (run.root / name).exists()}
+        """Every earlier stage's folder: the report is re-made when any of them changes."""
+        return {p.name: p for p in sorted(run.root.iterdir())
+                if p.is_dir() and not p.name.startswith(".") and p.name != self.name}
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        context = collect(ctx.run)
+        context = collect(ctx.run, section_templates())
         context["title"] = (ctx.recipe.report and ctx.recipe.report.title) or f"medadapt run: {ctx.recipe.name}"
         context["recipe"] = ctx.recipe
-        written = render_report(context, ctx.out)
+        stage_dirs = {name: ctx.run.stage_dir(name) for name in context["plots"]}
+        written = render_report(context, ctx.out, stage_dirs)
         return {"files": [p.name for p in written]}

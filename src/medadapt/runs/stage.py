@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from rich.console import Console
 
 from medadapt.recipe import Recipe
+from medadapt.resources import resolve_path
 
 
 class RunDir:
@@ -45,6 +46,10 @@ class StageContext:
     run: RunDir
     out: Path
     console: Console
+
+    def resolve(self, reference: str) -> Path:
+        """A recipe's file reference (recipe-relative path, medadapt://…, run://<stage>/…) as a path."""
+        return resolve_path(reference, self.recipe_dir, self.run.root)
 
 
 class Stage(ABC):
