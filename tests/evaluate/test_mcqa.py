@@ -5,7 +5,9 @@ import math
 import pytest
 
 from medadapt.data.records import MCQARecord
-from medadapt.evaluate.mcqa import build_rows, evaluate_mcqa, mean_stderr, score_rows
+from medadapt.evaluate.mcqa import evaluate_mcqa
+from medadapt.evaluate.metrics import mean_stderr
+from reference_scoring import build_rows, score_rows
 from medadapt.evaluate.prompts import mcqa_prompt
 
 RECORDS = [

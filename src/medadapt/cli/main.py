@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,6 +12,7 @@ from rich.table import Table
 
 from medadapt import __version__
 from medadapt.errors import MedadaptError
+from medadapt.evaluate.cli import eval_app
 
 app = typer.Typer(
     help="medadapt: crawl → curate → format → generate → train → evaluate → chat, from one YAML recipe.",
@@ -22,7 +22,6 @@ app = typer.Typer(
 )
 recipe_app = typer.Typer(help="Check recipes.", no_args_is_help=True)
 models_app = typer.Typer(help="List and prepare the embedded models.", no_args_is_help=True)
-eval_app = typer.Typer(help="Evaluate a model on benchmark files, outside a recipe.", no_args_is_help=True)
 app.add_typer(recipe_app, name="recipe")
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
@@ -114,44 +113,6 @@ def models_prepare(alias: Annotated[str, typer.Argument(help="An alias from `med
     from medadapt.models import resolve_model
 
     console.print(f"[green]✓[/green] {alias}: {resolve_model(alias)}")
-
-
-@eval_app.command("mcqa")
-def eval_mcqa(
-    model: Annotated[str, typer.Option(help="Alias, local model directory or hub id.")],
-    benchmark: Annotated[Path, typer.Option(help="JSONL of mcqa records (question, choices, answer, subject, lang).")],
-    adapter: Annotated[Optional[Path], typer.Option(help="A LoRA adapter folder to apply to the model.")] = None,
-    batch_size: Annotated[int, typer.Option(min=1)] = 8,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
-    style: Annotated[str, typer.Option(help="letters (MMLU: options shown, score A-D) or cloze (score option text).")] = "letters",
-    out: Annotated[Optional[Path], typer.Option(help="Write results.json and predictions.jsonl here.")] = None,
-) -> None:
-    """Multiple-choice accuracy by log-likelihood of the answer letters, per subject and language."""
-    from medadapt.data.jsonl import write_jsonl
-    from medadapt.evaluate.mcqa import evaluate_mcqa
-    from medadapt.evaluate.stage import load_benchmark
-    from medadapt.models.loading import load_for_inference
-
-    records, rejected = load_benchmark(benchmark, limit)
-    if rejected:
-        err_console.print(f"[yellow]{len(rejected)} rows rejected; first: {rejected[0]['reason']}")
-    loaded, tokenizer = load_for_inference(model, adapter)
-    if style not in ("letters", "cloze"):
-        raise typer.BadParameter("--style must be letters or cloze")
-    metrics, predictions = evaluate_mcqa(loaded, tokenizer, records, batch_size, benchmark.stem, style)
-    table = Table(title=f"{benchmark.name} · {model}")
-    for column in ("group", "n", "accuracy", "± stderr"):
-        table.add_column(column)
-    table.add_row("overall", str(metrics["n"]), f"{metrics['acc']:.3f}", f"{metrics['stderr']:.3f}")
-    for kind in ("by_subject", "by_lang"):
-        for key, value in metrics[kind].items():
-            table.add_row(f"{kind[3:]}: {key}", str(value["n"]), f"{value['acc']:.3f}", f"{value['stderr']:.3f}")
-    console.print(table)
-    if out:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "results.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
-        write_jsonl(out / "predictions.jsonl", predictions)
-        console.print(f"Wrote {out / 'results.json'} and predictions.jsonl")
 
 
 @app.command()

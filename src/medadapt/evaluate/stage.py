@@ -6,22 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from medadapt.data.jsonl import read_records, write_jsonl
-from medadapt.data.records import MCQARecord
+from medadapt.data.jsonl import write_jsonl
+from medadapt.evaluate.benchmark import PreparedBenchmark, prepare_benchmark
 from medadapt.evaluate.mcqa import evaluate_mcqa
+from medadapt.evaluate.metrics import mcnemar
 from medadapt.recipe import Recipe
 from medadapt.resources import resolve_path
-from medadapt.runs.hashing import hash_file
 from medadapt.runs.stage import RunDir, Stage, StageContext
-
-
-def load_benchmark(
-    path: Path, limit: int | None = None, languages: list[str] | None = None
-) -> tuple[list[MCQARecord], list[dict]]:
-    """Valid questions (in ``languages`` when given, the first ``limit``) and the rejected rows."""
-    result = read_records(path, MCQARecord, stage="evaluate")
-    records = [r for r in result.records if languages is None or r.lang in languages]
-    return records[:limit] if limit else records, result.rejected
 
 
 class EvaluateStage(Stage):
@@ -31,7 +22,11 @@ class EvaluateStage(Stage):
         return {"model": recipe.model, "evaluate": recipe.evaluate.model_dump(mode="json"), "trained": bool(recipe.train)}
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
-        paths = {f"benchmark.{b.name}": resolve_path(b.path, recipe_dir, run.root) for b in recipe.evaluate.benchmarks}
+        paths = {}
+        for bench in recipe.evaluate.benchmarks:
+            paths[f"benchmark.{bench.name}"] = resolve_path(bench.path, recipe_dir, run.root)
+            if bench.fewshot_path:
+                paths[f"fewshot.{bench.name}"] = resolve_path(bench.fewshot_path, recipe_dir, run.root)
         if recipe.train:
             paths["adapter"] = run.stage_dir("train") / "adapter"
         return paths
@@ -44,35 +39,47 @@ class EvaluateStage(Stage):
             models.append(("trained", ctx.run.stage_dir("train") / "adapter"))
         return models
 
+    def _benchmarks(self, ctx: StageContext) -> list[PreparedBenchmark]:
+        return [
+            prepare_benchmark(
+                b.name, ctx.resolve(b.path), style=b.style, languages=ctx.recipe.languages, limit=b.limit,
+                num_fewshot=b.num_fewshot, fewshot_path=ctx.resolve(b.fewshot_path) if b.fewshot_path else None,
+                pass_mark=b.pass_mark,
+            )
+            for b in ctx.recipe.evaluate.benchmarks
+        ]
+
     def run(self, ctx: StageContext) -> dict[str, Any]:
         from medadapt.models.loading import load_for_inference
 
-        section = ctx.recipe.evaluate
-        benchmarks = {}
-        for bench in section.benchmarks:
-            path = ctx.resolve(bench.path)
-            records, rejected = load_benchmark(path, bench.limit, ctx.recipe.languages)
-            benchmarks[bench.name] = (path, records, rejected, bench.style)
-
+        benchmarks = self._benchmarks(ctx)
+        batch_size = ctx.recipe.evaluate.batch_size
         summary: dict[str, Any] = {}
-        results: dict[str, dict[str, Any]] = {name: {"models": {}} for name in benchmarks}
-        predictions: dict[str, list[dict]] = {name: [] for name in benchmarks}
+        results: dict[str, dict[str, Any]] = {b.name: {**b.describe(), "model": ctx.recipe.model, "models": {}}
+                                              for b in benchmarks}
+        predictions: dict[str, dict[str, list[dict]]] = {b.name: {} for b in benchmarks}
         for label, adapter in self._models(ctx):
             model, tokenizer = load_for_inference(ctx.recipe.model, adapter)
-            for name, (path, records, _, style) in benchmarks.items():
-                metrics, preds = evaluate_mcqa(model, tokenizer, records, section.batch_size, f"{name} · {label}", style)
-                results[name]["models"][label] = metrics
-                predictions[name] += [{"model": label, **p} for p in preds]
-                summary[f"{name}.{label}.acc"] = metrics["acc"]
-                ctx.console.print(f"{name} · {label}: accuracy {metrics['acc']:.3f} ± {metrics['stderr']:.3f} (n={metrics['n']})")
+            for bench in benchmarks:
+                metrics, preds = evaluate_mcqa(model, tokenizer, bench.records, batch_size, f"{bench.name} · {label}",
+                                               bench.style, bench.fewshot, bench.pass_mark)
+                results[bench.name]["models"][label] = metrics
+                predictions[bench.name][label] = preds
+                summary[f"{bench.name}.{label}.acc"] = metrics["acc"]
+                low, high = metrics["ci95"]
+                ctx.console.print(f"{bench.name} · {label}: accuracy {metrics['acc']:.3f} "
+                                  f"(95 % CI {low:.3f}–{high:.3f}, n={metrics['n']})")
             del model
 
-        for name, (path, records, rejected, style) in benchmarks.items():
-            folder = ctx.out / name
+        for bench in benchmarks:
+            by_model = predictions[bench.name]
+            if {"base", "trained"} <= set(by_model):
+                results[bench.name]["mcnemar_trained_vs_base"] = mcnemar(
+                    [p["correct"] for p in by_model["trained"]], [p["correct"] for p in by_model["base"]])
+            folder = ctx.out / bench.name
             folder.mkdir()
-            results[name].update(benchmark=name, style=style, file=str(path), data_sha256=hash_file(path), n=len(records),
-                                 rejected=len(rejected), model=ctx.recipe.model)
-            (folder / "results.json").write_text(json.dumps(results[name], indent=2, ensure_ascii=False), encoding="utf-8")
-            write_jsonl(folder / "predictions.jsonl", predictions[name])
-            write_jsonl(folder / "rejected.jsonl", rejected)
+            (folder / "results.json").write_text(json.dumps(results[bench.name], indent=2, ensure_ascii=False),
+                                                 encoding="utf-8")
+            write_jsonl(folder / "predictions.jsonl", [{"model": m, **p} for m, ps in by_model.items() for p in ps])
+            write_jsonl(folder / "rejected.jsonl", bench.rejected)
         return summary

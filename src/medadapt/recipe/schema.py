@@ -70,9 +70,17 @@ class BenchmarkRef(Section):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     path: str
-    style: Literal["letters", "cloze"] = Field(
-        "letters", description="letters: options shown, score A/B/C/D (MMLU); cloze: score each option's text."
+    style: Literal["letters", "cloze", "generate"] = Field(
+        "letters",
+        description="letters: options shown, score A/B/C/D (MMLU); cloze: score each option's text; "
+        "generate: the model answers in a chat turn and its answer is parsed into an option.",
     )
+    num_fewshot: int = Field(0, ge=0, description="Solved examples before each question (same per subject).")
+    fewshot_path: str | None = Field(
+        None, description="Where the solved examples come from; default: the benchmark's first questions of each "
+        "subject, which are then not scored.",
+    )
+    pass_mark: float | None = Field(None, gt=0, le=1, description="Pass/fail threshold on accuracy (e.g. 0.36).")
     limit: int | None = Field(None, gt=0)
 
 

@@ -1,0 +1,122 @@
+"""``medadapt eval …``: evaluate models on benchmark files outside a recipe, and compare runs."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from medadapt.errors import RunError
+
+eval_app = typer.Typer(help="Evaluate a model on benchmark files, and compare results.", no_args_is_help=True)
+console = Console()
+
+
+class Style(str, Enum):
+    letters = "letters"
+    cloze = "cloze"
+    generate = "generate"
+
+
+def accuracy_table(title: str, metrics: dict[str, Any]) -> Table:
+    table = Table(title=title)
+    for column in ("group", "n", "accuracy", "± stderr", "95 % CI"):
+        table.add_column(column, justify="right" if column != "group" else "left")
+
+    def row(label: str, m: dict[str, Any]) -> None:
+        table.add_row(label, str(m["n"]), f"{m['acc']:.3f}", f"{m['stderr']:.3f}", f"{m['ci95'][0]:.3f}–{m['ci95'][1]:.3f}")
+
+    row("overall", metrics)
+    for kind in ("by_subject", "by_lang"):
+        for key, value in metrics[kind].items():
+            row(f"{kind[3:]}: {key}", value)
+    return table
+
+
+@eval_app.command("mcqa")
+def eval_mcqa(
+    model: Annotated[str, typer.Option(help="Alias, local model directory or hub id.")],
+    benchmark: Annotated[Path, typer.Option(help="JSONL of mcqa records (question, choices, answer, subject, lang).")],
+    adapter: Annotated[Optional[Path], typer.Option(help="A LoRA adapter folder to apply to the model.")] = None,
+    style: Annotated[Style, typer.Option(help="letters: score A-D (MMLU); cloze: score option texts; generate: parse a free answer.")] = Style.letters,
+    num_fewshot: Annotated[int, typer.Option(min=0, help="Solved examples per subject before each question.")] = 0,
+    fewshot: Annotated[Optional[Path], typer.Option(help="Where the examples come from (default: the benchmark itself).")] = None,
+    pass_mark: Annotated[Optional[float], typer.Option(min=0, max=1, help="Pass/fail threshold, e.g. 0.36.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 8,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write results.json and predictions.jsonl here.")] = None,
+) -> None:
+    """Multiple-choice accuracy per subject and language, with standard error and a bootstrap 95 % interval."""
+    from medadapt.data.jsonl import write_jsonl
+    from medadapt.evaluate.benchmark import prepare_benchmark
+    from medadapt.evaluate.mcqa import evaluate_mcqa
+    from medadapt.models.loading import load_for_inference
+
+    bench = prepare_benchmark(benchmark.stem, benchmark, style=style.value, limit=limit, num_fewshot=num_fewshot,
+                              fewshot_path=fewshot, pass_mark=pass_mark)
+    if bench.rejected:
+        console.print(f"[yellow]{len(bench.rejected)} rows rejected; first: {bench.rejected[0]['reason']}")
+    loaded, tokenizer = load_for_inference(model, adapter)
+    metrics, predictions = evaluate_mcqa(loaded, tokenizer, bench.records, batch_size, bench.name, bench.style,
+                                         bench.fewshot, bench.pass_mark)
+    console.print(accuracy_table(f"{benchmark.name} · {model} · {style.value}", metrics))
+    if pass_mark is not None:
+        verdict = "[green]passed[/green]" if metrics["passed"] else "[red]failed[/red]"
+        console.print(f"pass mark {pass_mark:.2f}: {verdict}")
+    if "unparsed" in metrics:
+        console.print(f"unparsed answers: {metrics['unparsed']} (counted wrong; see predictions.jsonl)")
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        results = {**bench.describe(), "model": model, "adapter": str(adapter) if adapter else None, "models": {"model": metrics}}
+        (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+        write_jsonl(out / "predictions.jsonl", [{"model": "model", **p} for p in predictions])
+        console.print(f"Wrote {out / 'results.json'} and predictions.jsonl")
+
+
+def _predictions(path: Path) -> dict[str, dict[str, list[dict]]]:
+    """benchmark → model label → predictions, from a run directory or a folder/file of predictions."""
+    from medadapt.data.jsonl import iter_jsonl
+
+    files = ([path] if path.is_file() else sorted(path.glob("evaluate/*/predictions.jsonl")) or sorted(path.glob("predictions.jsonl")))
+    if not files:
+        raise RunError("no predictions.jsonl found (a run directory, an --out folder or the file itself)", file=str(path))
+    found: dict[str, dict[str, list[dict]]] = {}
+    for file in files:
+        results = file.with_name("results.json")
+        name = json.loads(results.read_text(encoding="utf-8"))["benchmark"] if results.is_file() else file.parent.name
+        for row in iter_jsonl(file):
+            found.setdefault(name, {}).setdefault(row["model"], []).append(row)
+    return found
+
+
+@eval_app.command("compare")
+def eval_compare(
+    a: Annotated[Path, typer.Argument(help="A run directory, an `eval mcqa --out` folder, or predictions.jsonl.")],
+    b: Annotated[Optional[Path], typer.Argument(help="The second one; omit to compare base vs trained within A.")] = None,
+) -> None:
+    """Side-by-side accuracy with a paired significance test (exact McNemar) on the questions both answered."""
+    from medadapt.evaluate.metrics import mcnemar
+
+    left = _predictions(a)
+    right = _predictions(b) if b else left
+    table = Table(title="paired comparison (McNemar)")
+    for column in ("benchmark", "A", "B", "n", "acc A", "acc B", "only A right", "only B right", "p-value"):
+        table.add_column(column)
+    for name in sorted(set(left) & set(right)):
+        label_a = "base" if b is None else ("trained" if "trained" in left[name] else next(iter(left[name])))
+        label_b = "trained" if b is None else ("trained" if "trained" in right[name] else next(iter(right[name])))
+        if label_a not in left[name] or label_b not in right[name]:
+            continue
+        pa = {p["id"]: p["correct"] for p in left[name][label_a]}
+        pb = {p["id"]: p["correct"] for p in right[name][label_b]}
+        ids = sorted(set(pa) & set(pb))
+        test = mcnemar([pa[i] for i in ids], [pb[i] for i in ids])
+        acc = lambda d: sum(d[i] for i in ids) / len(ids)  # noqa: E731
+        table.add_row(name, label_a, label_b, str(len(ids)), f"{acc(pa):.3f}", f"{acc(pb):.3f}",
+                      str(test["only_a"]), str(test["only_b"]), f"{test['p_value']:.4f}")
+    console.print(table)

@@ -1,0 +1,86 @@
+"""Turn multiple-choice records into log-likelihood requests, tokenised exactly as lm-evaluation-harness does.
+
+A request is one question: its context tokens and one continuation per choice. The context is tokenised
+whole (few-shot block + question) and continuations as ``tokens(context + continuation)[len(context):]``, so
+scores equal lm-eval's. ``shared`` marks how many leading context tokens are the few-shot block common to
+every question of the subject — the scorer computes those once and reuses them through the KV cache.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from medadapt.data.records import MCQARecord
+from medadapt.evaluate.prompts import mcqa_prompt, prompt_templates
+
+
+@dataclass
+class Request:
+    question: int
+    context: list[int]
+    continuations: list[list[int]]
+    shared: int = 0  # leading context tokens identical for every request with the same ``prefix_key``
+    prefix_key: str = ""
+
+
+def fewshot_block(examples: list[MCQARecord], style: str) -> str:
+    """The solved examples, each followed by a blank line, as lm-eval's ``fewshot_delimiter`` lays them out."""
+    blocks = []
+    for example in examples:
+        context, continuations = mcqa_prompt(example, style)
+        question = context.split("\n\n", 1)[1] if "\n\n" in context else context
+        blocks.append(question + continuations[example.answer] + "\n\n")
+    return "".join(blocks)
+
+
+def _description(record: MCQARecord) -> str:
+    return prompt_templates()[record.lang]["description"].format(subject=record.subject.replace("_", " "))
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def build_requests(
+    tokenizer: Any, records: list[MCQARecord], style: str = "letters", fewshot: dict[str, list[MCQARecord]] | None = None
+) -> list[Request]:
+    """One request per record; ``fewshot`` maps a subject to its solved examples (the same for all its questions)."""
+    requests = []
+    prefix_ids: dict[str, list[int]] = {}
+    for q, record in enumerate(records):
+        context, continuations = mcqa_prompt(record, style)
+        key = f"{record.lang}/{record.subject}"
+        examples = (fewshot or {}).get(record.subject, [])
+        prefix = ""
+        if examples:
+            description = _description(record)
+            prefix = description + fewshot_block(examples, style)
+            context = prefix + context[len(description):]
+        context_ids = tokenizer(context)["input_ids"]
+        conts = [tokenizer(context + c)["input_ids"][len(context_ids):] for c in continuations]
+        if not examples:  # a zero-shot description is too short to be worth a cache of its own
+            requests.append(Request(q, context_ids, conts))
+            continue
+        if key not in prefix_ids:
+            prefix_ids[key] = tokenizer(prefix)["input_ids"]
+        # tokens at the prefix/question boundary may merge: share only what both tokenisations agree on,
+        # and always leave at least one context token to compute per question
+        shared = min(_common_prefix(prefix_ids[key], context_ids), len(context_ids) - 1)
+        requests.append(Request(q, context_ids, conts, shared, key))
+    return requests
+
+
+def select_fewshot(pool: list[MCQARecord], k: int) -> dict[str, list[MCQARecord]]:
+    """The first ``k`` records of each subject in ``pool``: fixed, so every question of a subject shares them."""
+    by_subject: dict[str, list[MCQARecord]] = defaultdict(list)
+    for record in pool:
+        if len(by_subject[record.subject]) < k:
+            by_subject[record.subject].append(record)
+    return dict(by_subject)

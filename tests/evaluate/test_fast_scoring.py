@@ -1,0 +1,72 @@
+"""The fast scorer (batched single-token path, KV-cached prefixes) returns the reference method's numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from medadapt.data.records import MCQARecord
+from medadapt.evaluate.requests import build_requests, fewshot_block, select_fewshot
+from medadapt.evaluate.scoring import score_requests
+from reference_scoring import score_requests_naively
+
+POOL = [
+    MCQARecord(id=f"r{i}", source="t", lang=lang, subject=subject, question=question,
+               choices=["Aspirin", "Insulin", "Metformin", "Vitamin D"], answer=i % 4)
+    for i, (lang, subject, question) in enumerate([
+        ("en", "pharmacology", "Which drug lowers blood glucose by injection?"),
+        ("en", "pharmacology", "Which drug is an antiplatelet?"),
+        ("en", "pharmacology", "Which is a biguanide?"),
+        ("en", "physiology", "Which hormone is made by beta cells?"),
+        ("en", "physiology", "Which vitamin is made in the skin?"),
+        ("fa", "physiology", "کدام هورمون قند خون را کاهش می‌دهد؟"),
+        ("fa", "physiology", "کمبود کدام ویتامین در زمستان شایع است؟"),
+    ])
+]
+
+
+@pytest.fixture(scope="module")
+def model_and_tokenizer(tiny_model_dir):
+    from medadapt.models.loading import load_for_inference
+
+    return load_for_inference(str(tiny_model_dir))
+
+
+def assert_same(fast, reference, requests):
+    for r in requests:
+        got = [fast[r.question][c] for c in range(len(r.continuations))]
+        want = [reference[r.question][c] for c in range(len(r.continuations))]
+        assert got == pytest.approx(want, abs=2e-4)
+
+
+@pytest.mark.parametrize("style", ["letters", "cloze"])
+@pytest.mark.parametrize("shots", [0, 2])
+def test_fast_scores_equal_naive_full_passes(model_and_tokenizer, style, shots):
+    model, tok = model_and_tokenizer
+    fewshot = select_fewshot(POOL, shots) if shots else None
+    requests = build_requests(tok, POOL, style, fewshot)
+    if shots:
+        assert all(r.shared > 0 for r in requests)  # the few-shot block is computed once per subject
+    fast = score_requests(model, tok, requests, batch_size=3, label="t")
+    assert_same(fast, score_requests_naively(model, requests), requests)
+
+
+def test_batch_size_does_not_change_scores(model_and_tokenizer):
+    model, tok = model_and_tokenizer
+    requests = build_requests(tok, POOL, "letters")
+    one = score_requests(model, tok, requests, batch_size=1, label="b1")
+    seven = score_requests(model, tok, requests, batch_size=7, label="b7")
+    assert_same(one, seven, requests)
+
+
+def test_fewshot_layout_follows_lm_eval(tiny_tokenizer):
+    examples = select_fewshot(POOL, 2)
+    assert [e.id for e in examples["pharmacology"]] == ["r0", "r1"]
+    block = fewshot_block(examples["pharmacology"], "letters")
+    assert block == (
+        "Which drug lowers blood glucose by injection?\nA. Aspirin\nB. Insulin\nC. Metformin\nD. Vitamin D\nAnswer: A\n\n"
+        "Which drug is an antiplatelet?\nA. Aspirin\nB. Insulin\nC. Metformin\nD. Vitamin D\nAnswer: B\n\n"
+    )
+    (request,) = build_requests(tiny_tokenizer, POOL[2:3], "letters", examples)
+    text = tiny_tokenizer.decode(request.context)
+    assert text.startswith("The following are multiple choice questions (with answers) about pharmacology.\n\n" + block)
+    assert text.endswith("Which is a biguanide?\nA. Aspirin\nB. Insulin\nC. Metformin\nD. Vitamin D\nAnswer:")
