@@ -3,9 +3,10 @@
 Three things make it faster than one padded forward pass per (context, continuation) pair, with the same
 numbers: (1) logits are computed only at the scored positions (the LM head is a large share of a small
 model's compute); (2) a prefix shared by many requests (the few-shot block) is run once and reused through
-the KV cache, and so is each question's context across its choices; (3) when every continuation is a single
-token, all choices are read from one pass over the context, and such requests are batched by length with
-left padding and explicit position ids, so no padding is computed into a real token's result.
+the KV cache, and so is each question's context across its choices, whose continuations are then scored
+together in one batched pass; (3) when every continuation is a single token, all choices are read from one
+pass over the context. Batches are sorted by length and padded with explicit position ids and attention
+masks, so no padding enters a real token's result and scores do not depend on the batch size.
 """
 
 from __future__ import annotations
@@ -49,42 +50,82 @@ def _score_single_token_batched(model: Any, requests: list[Request], batch_size:
         advance(len(batch))
 
 
-def _truncate(cache: Any, length: int) -> None:
-    """Drop cached positions beyond ``length`` (the cache's ``crop`` takes how many to remove, as a negative)."""
-    extra = cache.get_seq_length() - length
-    if extra > 0:
-        cache.crop(-extra)
+def _score_with_cache(model: Any, requests: list[Request], batch_size: int, pad_id: int, scores: Scores,
+                      advance) -> None:
+    """Requests sharing a prefix: the prefix once (reused through the KV cache), then batches of contexts once
+    each, then every choice's continuation in one batched pass over the cached contexts.
 
+    Contexts are left-padded after the prefix and continuations right-padded, with explicit position ids, so
+    every real token sees exactly the positions and tokens it would see alone.
+    """
+    import copy
 
-def _score_with_cache(model: Any, requests: list[Request], scores: Scores, advance) -> None:
-    """Per group of requests sharing a prefix: the prefix once, then each context once, then each choice."""
     import torch
     from transformers import DynamicCache
 
     device = next(model.parameters()).device
 
-    def forward(tokens: list[int], cache: Any, keep: int) -> Any:
-        ids = torch.tensor([tokens], device=device)
-        out = model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=keep)
-        return torch.log_softmax(out.logits[0].float(), dim=-1)
+    def forward(ids: Any, mask: Any, positions: Any, cache: Any, keep: int) -> Any:
+        out = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+                    past_key_values=cache, use_cache=True, logits_to_keep=keep)
+        return torch.log_softmax(out.logits.float(), dim=-1)
 
     key = lambda r: (r.prefix_key, tuple(r.context[: r.shared]))  # noqa: E731
     for (_, prefix), group in groupby(sorted(requests, key=key), key=key):
-        cache = DynamicCache()
+        prefix_cache = DynamicCache()
         if prefix:
-            forward(list(prefix), cache, keep=1)
-        for request in group:
-            last = forward(request.context[len(prefix):], cache, keep=1)[-1]
-            context_length = cache.get_seq_length()
-            for choice, cont in enumerate(request.continuations):
-                total = float(last[cont[0]])
-                if len(cont) > 1:
-                    rest = forward(cont[:-1], cache, keep=len(cont) - 1)
-                    total += float(rest.gather(1, torch.tensor(cont[1:], device=rest.device)[:, None]).sum())
-                    _truncate(cache, context_length)
-                scores[request.question][choice] = total
-            _truncate(cache, len(prefix))
-            advance(1)
+            ids = torch.tensor([prefix])
+            forward(ids, torch.ones_like(ids), torch.arange(len(prefix))[None], prefix_cache, keep=1)
+        ordered = sorted(group, key=lambda r: -len(r.context))
+        for start in range(0, len(ordered), batch_size):
+            batch = ordered[start : start + batch_size]
+            cache = copy.deepcopy(prefix_cache)
+            if prefix:
+                cache.batch_repeat_interleave(len(batch))
+            suffixes = [r.context[len(prefix):] for r in batch]
+            width = max(len(x) for x in suffixes)
+            ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(batch), len(prefix) + width), dtype=torch.long)
+            mask[:, : len(prefix)] = 1
+            positions = torch.zeros((len(batch), width), dtype=torch.long)
+            for b, suffix in enumerate(suffixes):
+                ids[b, width - len(suffix):] = torch.tensor(suffix)
+                mask[b, len(prefix) + width - len(suffix):] = 1
+                positions[b, width - len(suffix):] = torch.arange(len(prefix), len(prefix) + len(suffix))
+            last = forward(ids, mask, positions, cache, keep=1)[:, -1]
+            for b, request in enumerate(batch):
+                for choice, cont in enumerate(request.continuations):
+                    scores[request.question][choice] = float(last[b, cont[0]])
+            choices = max(len(r.continuations) for r in batch)
+            tail = max(len(c) - 1 for r in batch for c in r.continuations)
+            if tail:
+                _score_continuation_tails(forward, cache, batch, mask, choices, tail, pad_id, scores)
+            advance(len(batch))
+
+
+def _score_continuation_tails(forward, cache, batch, context_mask, choices: int, width: int, pad_id: int,
+                              scores: Scores) -> None:
+    """Tokens 2… of every continuation, all choices of all questions in one pass over the repeated cache."""
+    import torch
+
+    cache.batch_repeat_interleave(choices)
+    rows = len(batch) * choices
+    ids = torch.full((rows, width), pad_id, dtype=torch.long)
+    mask = torch.cat([context_mask.repeat_interleave(choices, dim=0), torch.zeros((rows, width), dtype=torch.long)], 1)
+    lengths = context_mask.sum(-1).repeat_interleave(choices)
+    positions = lengths[:, None] + torch.arange(width)[None]
+    for b, request in enumerate(batch):
+        for choice, cont in enumerate(request.continuations):
+            row = b * choices + choice
+            ids[row, : len(cont) - 1] = torch.tensor(cont[:-1], dtype=torch.long)
+            mask[row, context_mask.shape[1] : context_mask.shape[1] + len(cont) - 1] = 1
+    logprobs = forward(ids, mask, positions, cache, keep=width)
+    for b, request in enumerate(batch):
+        for choice, cont in enumerate(request.continuations):
+            if len(cont) > 1:
+                targets = torch.tensor(cont[1:], device=logprobs.device)
+                picked = logprobs[b * choices + choice, : len(cont) - 1].gather(1, targets[:, None])
+                scores[request.question][choice] += float(picked.sum())
 
 
 def score_requests(model: Any, tokenizer: Any, requests: list[Request], batch_size: int, label: str) -> Scores:
@@ -101,5 +142,5 @@ def score_requests(model: Any, tokenizer: Any, requests: list[Request], batch_si
         if fast:
             _score_single_token_batched(model, fast, batch_size, pad_id, scores, advance)
         if cached:
-            _score_with_cache(model, cached, scores, advance)
+            _score_with_cache(model, cached, batch_size, pad_id, scores, advance)
     return scores
