@@ -79,6 +79,7 @@ def test_run_then_rerun_skips(recipe_file, tmp_path):
 
     html = (run / "report/index.html").read_text()
     assert 'src="loss.png"' in html and "<th>base</th><th>trained</th>" in html and "subject: anatomy" in html
+    assert "McNemar p =" in html and "bootstrap 95 % interval" in html
     assert (run / "report/loss.png").stat().st_size > 1000 and (run / "report/report.md").is_file()
 
     again = runner.invoke(app, ["run", str(recipe_file), "--runs-dir", str(runs)])

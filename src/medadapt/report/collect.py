@@ -14,18 +14,34 @@ def _json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+STYLE_NOTES = {
+    "letters": "log-likelihood of the answer letter, options shown (lm-evaluation-harness MMLU layout)",
+    "cloze": "log-likelihood per byte of each option's own text (acc_norm)",
+    "generate": "the model's free answer, parsed into an option (unparsed answers count as wrong)",
+}
+
+
 def accuracy_table(results: dict[str, Any]) -> dict[str, Any]:
-    """Rows (overall, each subject, each language) × model columns, for one benchmark."""
+    """Rows (overall, macro, each subject, each language) × model columns with intervals, for one benchmark."""
     models = list(results["models"])
-    rows = [{"group": "overall (micro)", "n": results["n"], "cells": [results["models"][m]["acc"] for m in models]},
-            {"group": "macro over subjects", "n": results["n"], "cells": [results["models"][m]["macro_acc"] for m in models]}]
-    first = results["models"][models[0]]
-    for kind in ("by_subject", "by_lang"):
-        for key, value in first[kind].items():
-            label = f"subject: {key}" if kind == "by_subject" else f"language: {key}"
-            rows.append({"group": label, "n": value["n"], "cells": [results["models"][m][kind][key]["acc"] for m in models]})
-    return {"name": results["benchmark"], "models": models, "rows": rows,
-            "stderr": [results["models"][m]["stderr"] for m in models]}
+    per_model = [results["models"][m] for m in models]
+
+    def cell(metrics: dict[str, Any]) -> dict[str, Any]:
+        return {"acc": metrics["acc"], "ci95": metrics.get("ci95")}
+
+    rows = [{"group": "overall (micro)", "n": results["n"], "cells": [cell(m) for m in per_model]},
+            {"group": "macro over subjects", "n": results["n"],
+             "cells": [{"acc": m["macro_acc"], "ci95": None} for m in per_model]}]
+    for kind, prefix in (("by_subject", "subject"), ("by_lang", "language")):
+        for key, value in per_model[0][kind].items():
+            rows.append({"group": f"{prefix}: {key}", "n": value["n"], "cells": [cell(m[kind][key]) for m in per_model]})
+    return {
+        "name": results["benchmark"], "models": models, "rows": rows, "style": results.get("style", "letters"),
+        "style_note": STYLE_NOTES.get(results.get("style", "letters"), ""),
+        "num_fewshot": results.get("num_fewshot", 0), "pass_mark": results.get("pass_mark"),
+        "passed": [m.get("passed") for m in per_model], "unparsed": [m.get("unparsed") for m in per_model],
+        "mcnemar": results.get("mcnemar_trained_vs_base"),
+    }
 
 
 def collect(run: RunDir, section_templates: set[str]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ def plot_loss(points: list[tuple[int, float]], dev: list[tuple[int, float]], pat
 
 
 def plot_accuracy(table: dict[str, Any], path: Path) -> None:
+    """Accuracy per subject for each model, with 95 % interval bars and the pass mark when there is one."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,7 +51,12 @@ def plot_accuracy(table: dict[str, Any], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=120)
     width = 0.8 / len(table["models"])
     for m, model in enumerate(table["models"]):
-        ax.bar([i + m * width for i in range(len(rows))], [r["cells"][m] for r in rows], width, label=model)
+        accs = [r["cells"][m]["acc"] for r in rows]
+        errors = [[a - r["cells"][m]["ci95"][0] for a, r in zip(accs, rows)],
+                  [r["cells"][m]["ci95"][1] - a for a, r in zip(accs, rows)]]
+        ax.bar([i + m * width for i in range(len(rows))], accs, width, yerr=errors, capsize=2, label=model)
+    if table["pass_mark"] is not None:
+        ax.axhline(table["pass_mark"], color="red", linestyle="--", linewidth=1, label="pass mark")
     ax.set_xticks([i + width * (len(table["models"]) - 1) / 2 for i in range(len(rows))])
     ax.set_xticklabels([r["group"].removeprefix("subject: ") for r in rows], rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("accuracy")
