@@ -35,17 +35,15 @@ class Alias:
 
 @lru_cache(maxsize=1)
 def aliases() -> dict[str, Alias]:
+    """Every accepted name (canonical names and their `also` synonyms) → its alias."""
     raw = yaml.safe_load(ALIASES_FILE.read_text(encoding="utf-8"))
-    return {
-        name: Alias(
-            name=name,
-            description=spec["description"],
-            install=spec["install"],
-            licence=spec["licence"],
-            **spec["gguf"],
-        )
-        for name, spec in raw.items()
-    }
+    table = {}
+    for name, spec in raw.items():
+        alias = Alias(name=name, description=spec["description"], install=spec["install"], licence=spec["licence"],
+                      **spec["gguf"])
+        for accepted in [name, *spec.get("also", [])]:
+            table[accepted] = alias
+    return table
 
 
 def medadapt_home() -> Path:
