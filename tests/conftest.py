@@ -24,6 +24,14 @@ def tiny_tokenizer(tiny_model_dir):
     return AutoTokenizer.from_pretrained(tiny_model_dir)
 
 
+@pytest.fixture(scope="session")
+def tiny_inference(tiny_model_dir):
+    """(model, tokenizer) of the tiny model, loaded the way evaluation and chat load models."""
+    from medadapt.models.loading import load_for_inference
+
+    return load_for_inference(str(tiny_model_dir))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
     """Keep each test's model cache out of the user's ~/.cache/medadapt."""

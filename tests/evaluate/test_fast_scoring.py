@@ -24,13 +24,6 @@ POOL = [
 ]
 
 
-@pytest.fixture(scope="module")
-def model_and_tokenizer(tiny_model_dir):
-    from medadapt.models.loading import load_for_inference
-
-    return load_for_inference(str(tiny_model_dir))
-
-
 def assert_same(fast, reference, requests):
     for r in requests:
         got = [fast[r.question][c] for c in range(len(r.continuations))]
@@ -40,8 +33,8 @@ def assert_same(fast, reference, requests):
 
 @pytest.mark.parametrize("style", ["letters", "cloze"])
 @pytest.mark.parametrize("shots", [0, 2])
-def test_fast_scores_equal_naive_full_passes(model_and_tokenizer, style, shots):
-    model, tok = model_and_tokenizer
+def test_fast_scores_equal_naive_full_passes(tiny_inference, style, shots):
+    model, tok = tiny_inference
     fewshot = select_fewshot(POOL, shots) if shots else None
     requests = build_requests(tok, POOL, style, fewshot)
     if shots:
@@ -50,8 +43,8 @@ def test_fast_scores_equal_naive_full_passes(model_and_tokenizer, style, shots):
     assert_same(fast, score_requests_naively(model, requests), requests)
 
 
-def test_batch_size_does_not_change_scores(model_and_tokenizer):
-    model, tok = model_and_tokenizer
+def test_batch_size_does_not_change_scores(tiny_inference):
+    model, tok = tiny_inference
     requests = build_requests(tok, POOL, "letters")
     one = score_requests(model, tok, requests, batch_size=1, label="b1")
     seven = score_requests(model, tok, requests, batch_size=7, label="b7")

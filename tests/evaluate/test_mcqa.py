@@ -23,13 +23,6 @@ RECORDS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def model_and_tokenizer(tiny_model_dir):
-    from medadapt.models.loading import load_for_inference
-
-    return load_for_inference(str(tiny_model_dir))
-
-
 def test_prompt_follows_lm_eval_mmlu_layout():
     context, continuations = mcqa_prompt(RECORDS[0])
     assert context == (
@@ -40,11 +33,11 @@ def test_prompt_follows_lm_eval_mmlu_layout():
     assert mcqa_prompt(RECORDS[3])[0].endswith("پاسخ:")
 
 
-def test_loglik_equals_a_direct_forward_pass(model_and_tokenizer):
+def test_loglik_equals_a_direct_forward_pass(tiny_inference):
     """The score of a choice is log P(continuation | context), summed over its tokens."""
     import torch
 
-    model, tok = model_and_tokenizer
+    model, tok = tiny_inference
     context, continuations = mcqa_prompt(RECORDS[1])
     scores = score_rows(model, tok, build_rows(tok, RECORDS[1:2], share_prompt=False), 4, "t")[0]
     for choice, cont in enumerate(continuations):
@@ -57,8 +50,8 @@ def test_loglik_equals_a_direct_forward_pass(model_and_tokenizer):
         assert scores[choice] == pytest.approx(expected, abs=1e-4)
 
 
-def test_shared_prompt_matches_one_pass_per_choice(model_and_tokenizer):
-    model, tok = model_and_tokenizer
+def test_shared_prompt_matches_one_pass_per_choice(tiny_inference):
+    model, tok = tiny_inference
     shared = build_rows(tok, RECORDS)
     reference = build_rows(tok, RECORDS, share_prompt=False)
     assert len(shared) < len(reference) or all(len(r.targets) == 1 for r in shared)
@@ -68,8 +61,8 @@ def test_shared_prompt_matches_one_pass_per_choice(model_and_tokenizer):
         assert [a[q][c] for c in range(4)] == pytest.approx([b[q][c] for c in range(4)], abs=1e-4)
 
 
-def test_scores_do_not_depend_on_batch_size(model_and_tokenizer):
-    model, tok = model_and_tokenizer
+def test_scores_do_not_depend_on_batch_size(tiny_inference):
+    model, tok = tiny_inference
     one, _ = evaluate_mcqa(model, tok, RECORDS, batch_size=1, label="b1")
     many, preds_many = evaluate_mcqa(model, tok, RECORDS, batch_size=5, label="b5")
     _, preds_one = evaluate_mcqa(model, tok, RECORDS, batch_size=1, label="b1")
@@ -78,8 +71,8 @@ def test_scores_do_not_depend_on_batch_size(model_and_tokenizer):
         assert p["loglik"] == pytest.approx(q["loglik"], abs=1e-3)
 
 
-def test_metrics_by_subject_language_and_macro(model_and_tokenizer):
-    model, tok = model_and_tokenizer
+def test_metrics_by_subject_language_and_macro(tiny_inference):
+    model, tok = tiny_inference
     metrics, predictions = evaluate_mcqa(model, tok, RECORDS, batch_size=4, label="t")
     correct = [float(p["correct"]) for p in predictions]
     assert metrics["n"] == 5 and metrics["acc"] == round(sum(correct) / 5, 4)
@@ -97,8 +90,8 @@ def test_mean_stderr_matches_sample_formula():
     assert mean_stderr([1.0]) == 0.0
 
 
-def test_cloze_scores_option_text_and_normalises_by_bytes(model_and_tokenizer):
-    model, tok = model_and_tokenizer
+def test_cloze_scores_option_text_and_normalises_by_bytes(tiny_inference):
+    model, tok = tiny_inference
     context, continuations = mcqa_prompt(RECORDS[0], "cloze")
     assert "A. Aspirin" not in context and context.endswith("injection?\nAnswer:")
     assert continuations == [" Aspirin", " Insulin", " Metformin", " Vitamin D"]
