@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from medadapt.data.quarantine import rejection
 from medadapt.errors import DataError
 
 R = TypeVar("R", bound=BaseModel)
@@ -46,25 +47,15 @@ def read_records(path: Path, model: type[R], stage: str) -> ReadResult:
             if not isinstance(raw, dict):
                 raise ValueError(f"expected a JSON object, got {type(raw).__name__}")
         except ValueError as exc:
-            result.rejected.append(_rejection(path, number, stage, "(row)", f"invalid JSON: {exc}", line.rstrip("\n")))
+            result.rejected.append(rejection(str(path), number, "(row)", f"invalid JSON: {exc}", line.rstrip("\n"),
+                                             stage=stage, step="read"))
             continue
         try:
             result.records.append(model.model_validate(raw))
         except ValidationError as exc:
             where, message = _first_error(exc)
-            result.rejected.append(_rejection(path, number, stage, where, message, raw))
+            result.rejected.append(rejection(str(path), number, where, message, raw, stage=stage, step="read"))
     return result
-
-
-def _rejection(path: Path, row: int, stage: str, field_name: str, message: str, record: Any) -> dict[str, Any]:
-    return {
-        "id": record.get("id") if isinstance(record, dict) else None,
-        "stage": stage,
-        "step": "read",
-        "field": field_name,
-        "reason": f"{path}: row {row}: {field_name}: {message}",
-        "record": record,
-    }
 
 
 def write_jsonl(path: Path, rows: Iterable[BaseModel | dict[str, Any]]) -> int:

@@ -1,4 +1,8 @@
-"""Canonical records. Every record keeps ``id``, ``source`` and ``lang`` from input to training."""
+"""Canonical records. Every record keeps ``id``, ``source`` and ``lang`` from input to training.
+
+Kinds: ``qa`` and ``article`` (what crawl/curate produce), ``chat`` (stage-2 SFT), ``text`` (stage-1
+continued pre-training), ``mcqa`` (benchmarks and exam data), ``ner`` (BIO-tagged sentences).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,12 @@ class Record(BaseModel):
     lang: str = Field(min_length=2, max_length=3)
 
 
+def _strip_not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is blank")
+    return value.strip()
+
+
 class QARecord(Record):
     question: str = Field(min_length=1)
     answer: str = Field(min_length=1)
@@ -23,9 +33,27 @@ class QARecord(Record):
     @field_validator("question", "answer")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("is blank")
-        return value.strip()
+        return _strip_not_blank(value)
+
+
+class ArticleRecord(Record):
+    title: str = ""
+    text: str = Field(min_length=1)
+    url: str = ""
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        return _strip_not_blank(value)
+
+
+class TextRecord(Record):
+    text: str = Field(min_length=1)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        return _strip_not_blank(value)
 
 
 class Message(BaseModel):
@@ -50,10 +78,40 @@ class MCQARecord(Record):
     choices: list[str] = Field(min_length=2)
     answer: int = Field(ge=0, description="0-based index into choices")
     subject: str = "general"
+    topic: str | None = None
     explanation: str | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        return _strip_not_blank(value)
 
     @model_validator(mode="after")
     def _answer_in_range(self) -> MCQARecord:
         if self.answer >= len(self.choices):
             raise ValueError(f"answer: index {self.answer} but only {len(self.choices)} choices")
         return self
+
+
+class NERRecord(Record):
+    tokens: list[str] = Field(min_length=1)
+    tags: list[str] = Field(min_length=1, description="BIO tags, one per token (B-TYPE, I-TYPE, O)")
+
+    @model_validator(mode="after")
+    def _one_tag_per_token(self) -> NERRecord:
+        if len(self.tokens) != len(self.tags):
+            raise ValueError(f"tags: {len(self.tags)} tags for {len(self.tokens)} tokens")
+        bad = [t for t in self.tags if t != "O" and not (t[:2] in ("B-", "I-") and len(t) > 2)]
+        if bad:
+            raise ValueError(f"tags: not BIO tags: {', '.join(sorted(set(bad)))}")
+        return self
+
+
+RECORD_KINDS: dict[str, type[Record]] = {
+    "qa": QARecord,
+    "article": ArticleRecord,
+    "text": TextRecord,
+    "chat": ChatRecord,
+    "mcqa": MCQARecord,
+    "ner": NERRecord,
+}
