@@ -1,0 +1,97 @@
+"""Engines that execute a step. Steps stay engine-free: an engine only decides where ``apply`` runs.
+
+``InProcess`` calls the step directly. ``Datatrove`` runs a per-document step as a datatrove pipeline step
+over contiguous shards (so concatenating the shards in rank order gives exactly the in-process result);
+datatrove's executor runs the shards in parallel and, on a restart, skips shards it marked completed.
+Steps that need every document at once (deduplication) run in the main process under either engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from medadapt.curate.config import EngineSpec
+from medadapt.curate.records import Doc
+from medadapt.curate.steps import DocStep, Rejection, Step, StepEnv, StepResult, build_steps
+from medadapt.data.jsonl import iter_jsonl, write_jsonl
+from medadapt.errors import RecipeError
+
+
+class Engine(Protocol):
+    def apply(self, step: Step, docs: list[Doc], work: Path) -> StepResult: ...
+
+
+class InProcess:
+    def apply(self, step: Step, docs: list[Doc], work: Path) -> StepResult:
+        return step.apply(docs)
+
+
+def _shard_file(work: Path, kind: str, rank: int) -> Path:
+    return work / kind / f"{rank:05d}.jsonl"
+
+
+def run_shard(spec: Any, env: StepEnv, work: str, rank: int) -> None:
+    """One task: apply the step to shard ``rank`` and write its survivors, rejections and counters."""
+    folder = Path(work)
+    step = build_steps([spec], env)[0]
+    docs = [Doc(row["kind"], row["record"]) for row in iter_jsonl(_shard_file(folder, "in", rank))]
+    result = step.apply(docs)
+    write_jsonl(_shard_file(folder, "kept", rank), (d.to_json() for d in result.kept))
+    write_jsonl(_shard_file(folder, "rejected", rank), (r.to_json("") for r in result.rejected))
+    write_jsonl(_shard_file(folder, "counters", rank), [result.counters])
+
+
+class Datatrove:
+    """Per-document steps on datatrove's local executor: ``tasks`` shards, ``workers`` processes."""
+
+    def __init__(self, spec: EngineSpec, env: StepEnv):
+        try:
+            import datatrove  # noqa: F401
+        except ImportError:
+            raise RecipeError("curate", ["curate.engine.kind: datatrove is not installed "
+                                         "(pip install 'medadapt[scale]')"]) from None
+        self.spec = spec
+        self.env = env
+
+    def apply(self, step: Step, docs: list[Doc], work: Path) -> StepResult:
+        if not isinstance(step, DocStep):
+            return step.apply(docs)
+        tasks = self.spec.tasks
+        self._write_shards(docs, work, tasks)
+        self._executor(step, work).run()
+        kept, rejected, counters = [], [], {}
+        for rank in range(tasks):
+            kept += [Doc(row["kind"], row["record"]) for row in iter_jsonl(_shard_file(work, "kept", rank))]
+            rejected += [Rejection(Doc(row["kind"], row["record"]), row["step"], row["rule"], row["reason"],
+                                   row.get("cluster_id")) for row in iter_jsonl(_shard_file(work, "rejected", rank))]
+            for shard_counters in iter_jsonl(_shard_file(work, "counters", rank)):
+                for key, value in shard_counters.items():
+                    counters[key] = counters.get(key, 0) + value
+        return StepResult(kept, rejected, counters)
+
+    def _write_shards(self, docs: list[Doc], work: Path, tasks: int) -> None:
+        """Contiguous shards, written once: a restarted step finds the same shards its completed tasks saw."""
+        done = work / "in" / "complete"
+        if done.is_file():
+            return
+        (work / "in").mkdir(parents=True, exist_ok=True)
+        for kind in ("kept", "rejected", "counters"):
+            (work / kind).mkdir(exist_ok=True)
+        size = -(-len(docs) // tasks) if docs else 0
+        for rank in range(tasks):
+            write_jsonl(_shard_file(work, "in", rank), (d.to_json() for d in docs[rank * size : (rank + 1) * size]))
+        done.write_text(str(len(docs)))
+
+    def _executor(self, step: Step, work: Path) -> Any:
+        from datatrove.executor import LocalPipelineExecutor
+
+        from medadapt.curate.datatrove_step import CurateShard
+
+        workers = self.spec.workers if self.spec.workers > 0 else self.spec.tasks
+        return LocalPipelineExecutor([CurateShard(step.spec, self.env, str(work))], tasks=self.spec.tasks,
+                                     workers=workers, logging_dir=str(work / "logs"), skip_completed=True)
+
+
+def make_engine(spec: EngineSpec, env: StepEnv) -> Engine:
+    return Datatrove(spec, env) if spec.kind == "datatrove" else InProcess()
