@@ -1,0 +1,80 @@
+"""A transformers model on this machine, for offline work: requests that arrive together are generated
+together (left-padded batches of up to ``batch_size`` with the same settings), in a worker thread so the
+event loop keeps serving the cache."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from medadapt.generate.backend import Backend, ChatRequest, Completion
+
+
+class LocalBackend(Backend):
+    kind = "local"
+
+    def __init__(self, model: str, batch_size: int, chat_template: Any = None):
+        from medadapt.models.loading import load_for_inference
+        from medadapt.models.templates import prepare_chat_tokenizer
+
+        self.model = model
+        self.batch_size = batch_size
+        self._model, self._tokenizer = load_for_inference(model)
+        prepare_chat_tokenizer(self._tokenizer, chat_template, model)
+        self._pending: list[tuple[ChatRequest, asyncio.Future]] = []
+        self._runner: asyncio.Task | None = None
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((request, future))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        await asyncio.sleep(0)  # let the other workers queue their requests first
+        while self._pending:
+            params = self._pending[0][0].params
+            batch = [p for p in self._pending if p[0].params == params][: self.batch_size]
+            for entry in batch:
+                self._pending.remove(entry)
+            try:
+                completions = await asyncio.to_thread(self.generate, [request for request, _ in batch])
+            except Exception as exc:  # noqa: BLE001  (each waiting item records the failure)
+                for _, future in batch:
+                    future.set_exception(exc)
+            else:
+                for (_, future), completion in zip(batch, completions):
+                    future.set_result(completion)
+            await asyncio.sleep(0)
+
+    def generate(self, requests: list[ChatRequest]) -> list[Completion]:
+        """One batched ``generate`` call; all requests share max_tokens and temperature."""
+        import torch
+
+        tokenizer, model = self._tokenizer, self._model
+        prompts = [tokenizer.apply_chat_template(r.message_dicts(), tokenize=False, add_generation_prompt=True)
+                   for r in requests]
+        encoded = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        width = max(len(ids) for ids in encoded)
+        pad_id = tokenizer.pad_token_id
+        ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for row, tokens in enumerate(encoded):  # left padding: every answer starts at the same column
+            ids[row, width - len(tokens):] = torch.tensor(tokens)
+            mask[row, width - len(tokens):] = 1
+        first = requests[0]
+        sampling = {"do_sample": True, "temperature": first.temperature} if first.temperature > 0 else {"do_sample": False}
+        device = next(model.parameters()).device
+        with torch.inference_mode():
+            out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), max_new_tokens=first.max_tokens,
+                                 pad_token_id=pad_id, eos_token_id=tokenizer.eos_token_id, **sampling)
+        completions = []
+        for row, tokens in enumerate(encoded):
+            new = out[row, width:].tolist()
+            ended = tokenizer.eos_token_id in new
+            used = new[: new.index(tokenizer.eos_token_id) + 1] if ended else new
+            completions.append(Completion(text=tokenizer.decode(used, skip_special_tokens=True).strip(),
+                                          finish_reason="stop" if ended else "length",
+                                          prompt_tokens=len(tokens), completion_tokens=len(used)))
+        return completions
