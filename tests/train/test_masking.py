@@ -56,17 +56,18 @@ def test_trl_builds_labels_from_our_mask(tiny_model_dir, tiny_tokenizer, tmp_pat
     from transformers import AutoModelForCausalLM
     from trl import SFTTrainer
 
-    from medadapt.recipe.schema import SFTStageConfig
-    from medadapt.train.sft import lora_config, sft_arguments
+    from medadapt.train.config import SFTStageConfig
+    from medadapt.train.setup import peft_config
+    from medadapt.train.sft import sft_arguments
 
     examples, _ = build_sft_dataset(tiny_tokenizer, [{"id": "a", "messages": CONVERSATION}], max_length=512)
     cfg = SFTStageConfig(max_steps=1, max_length=512)
     trainer = SFTTrainer(
         model=AutoModelForCausalLM.from_pretrained(tiny_model_dir),
-        args=sft_arguments(cfg, tmp_path / "out", seed=0, use_cpu=True),
+        args=sft_arguments(cfg, tmp_path / "out", seed=0),
         train_dataset=Dataset.from_list(examples),
         processing_class=tiny_tokenizer,
-        peft_config=lora_config(cfg),
+        peft_config=peft_config(cfg),
     )
     row = trainer.train_dataset[0]
     expected = [t if m else -100 for t, m in zip(examples[0]["input_ids"], examples[0]["assistant_masks"])]
@@ -85,3 +86,24 @@ def test_template_that_rewrites_history_is_refused(tiny_tokenizer):
     )
     with pytest.raises(DataError, match="growing prefixes"):
         tokenize_chat(tok, CONVERSATION)
+
+
+LLAMA3_STYLE = (
+    "{{ bos_token }}{% for m in messages %}{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>\n\n' "
+    "+ m['content'] + '<|eot_id|>' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}"
+)
+
+
+def test_multi_turn_mask_with_a_header_style_template(tiny_tokenizer):
+    """A second template family (Llama-3 headers, no newline after end-of-turn): same guarantee."""
+    import copy
+
+    tok = copy.deepcopy(tiny_tokenizer)
+    tok.add_special_tokens({"additional_special_tokens": ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]})
+    tok.chat_template = LLAMA3_STYLE
+    tokens = tokenize_chat(tok, CONVERSATION)
+    assert masked_text(tok, tokens["input_ids"], tokens["assistant_masks"]) == (
+        "Drink water and rest.<|eot_id|>به پزشک مراجعه کنید.<|eot_id|>")
+    context = masked_text(tok, tokens["input_ids"], tokens["assistant_masks"], value=0)
+    assert context.count("<|start_header_id|>assistant<|end_header_id|>\n\n") == 2 and "سردرد" in context

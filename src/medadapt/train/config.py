@@ -1,0 +1,120 @@
+"""The recipe's ``train:`` section: stage 1 (continued pretraining), stage 2 (SFT), and how they run.
+
+Every option maps onto a PEFT / TRL / transformers argument (see ``medadapt.train.setup`` and
+``medadapt.train.arguments``); nothing here is re-implemented training logic.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoraConfig(_Section):
+    r: int = Field(8, gt=0)
+    alpha: int = Field(16, gt=0)
+    dropout: float = Field(0.05, ge=0.0, lt=1.0)
+    target_modules: str | list[str] = Field(
+        "all-linear",
+        description="'all-linear', a list of module names (q_proj, v_proj…), or one regex string matched against "
+        "full module names (e.g. '.*\\.(q_proj|v_proj)$').",
+    )
+    target_parameters: list[str] = Field(
+        default_factory=list,
+        description="Fused parameters (PEFT target_parameters), for MoE experts stored as 3-D tensors: with "
+        "transformers ≥ 5 Mixtral's experts w1+w3 are 'mlp.experts.gate_up_proj', w2 is 'mlp.experts.down_proj' "
+        "and the router is 'mlp.gate.weight'. PEFT needs dropout: 0 for these.",
+    )
+
+    @model_validator(mode="after")
+    def _parameters_without_dropout(self):
+        if self.target_parameters and self.dropout:
+            raise ValueError("target_parameters need dropout: 0 (PEFT's ParamWrapper has no dropout)")
+        return self
+
+
+class StageConfig(_Section):
+    """Hyper-parameters both stages share; each maps onto a TrainingArguments / PEFT field."""
+
+    method: Literal["lora", "dora", "qlora", "full"] = Field(
+        "lora", description="lora, dora (weight-decomposed LoRA), qlora (4-bit base, GPU only), full fine-tuning."
+    )
+    lora: LoraConfig = Field(default_factory=LoraConfig)
+    max_steps: int | None = Field(30, gt=0, description="Optimizer steps; null: train for `epochs`.")
+    epochs: float = Field(1.0, gt=0)
+    batch_size: int = Field(2, gt=0)
+    grad_accum: int = Field(1, gt=0)
+    learning_rate: float = Field(2e-4, gt=0)
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
+    warmup_ratio: float = Field(0.03, ge=0.0, lt=1.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    max_grad_norm: float = Field(1.0, gt=0)
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="auto: bf16 on a GPU that supports it, fp16 on older GPUs, fp32 on CPU."
+    )
+    gradient_checkpointing: bool = Field(False, description="Trade compute for memory (useful on a GPU).")
+    threads: int | None = Field(None, gt=0, description="CPU threads for torch; default: all cores.")
+    save_steps: int = Field(50, gt=0, description="Checkpoint every N optimizer steps (for --resume).")
+    eval_steps: int | None = Field(None, gt=0, description="Evaluate on the dev split every N steps.")
+    early_stopping_patience: int | None = Field(
+        None, gt=0, description="Stop after N evaluations without dev-loss improvement (needs eval_steps)."
+    )
+    report_to: list[Literal["tensorboard", "wandb"]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _early_stopping_needs_evaluation(self):
+        if self.early_stopping_patience and not self.eval_steps:
+            raise ValueError("early_stopping_patience needs eval_steps")
+        return self
+
+
+class PretrainStageConfig(StageConfig):
+    """Stage 1: causal-LM loss on every token of ``text`` records packed into ``block_size`` blocks."""
+
+    input: str = Field("run://data/stage1_text.jsonl", description="JSONL of text records (id, source, lang, text).")
+    block_size: int = Field(1024, gt=8)
+    dev_fraction: float = Field(0.05, ge=0.0, lt=0.5, description="Share of blocks held out as the dev split.")
+    learning_rate: float = Field(5e-4, gt=0)
+
+
+class SFTStageConfig(StageConfig):
+    """Stage 2: supervised fine-tuning on chats, loss on assistant tokens only."""
+
+    input: str = Field("run://data/stage2_chat.jsonl", description="JSONL of chat records (id, messages).")
+    dev_input: str | None = Field("run://data/stage2_chat_dev.jsonl", description="Dev chats; null: none.")
+    max_length: int = Field(256, gt=8)
+    padding_free: bool = Field(
+        False, description="Concatenate each batch into one row without padding (TRL padding_free)."
+    )
+
+
+class TrainSection(_Section):
+    stage1: PretrainStageConfig | None = None
+    stage2: SFTStageConfig | None = None
+    merge: bool = Field(
+        True, description="Also write train/merged/: the base with every adapter merged (safetensors, tokenizer, "
+        "chat template, generation config). Stage 2 always trains on the stage-1-merged model."
+    )
+    distributed: Literal["none", "zero2", "zero3", "fsdp"] = Field(
+        "none", description="Multi-GPU set-up used under `accelerate launch` (shipped config files)."
+    )
+
+    def input_references(self) -> list[tuple[str, str]]:
+        """(recipe field, reference) of every data file the configured stages read."""
+        references = [("stage1.input", self.stage1.input)] if self.stage1 else []
+        if self.stage2:
+            references.append(("stage2.input", self.stage2.input))
+            if self.stage2.dev_input:
+                references.append(("stage2.dev_input", self.stage2.dev_input))
+        return references
+
+    @model_validator(mode="after")
+    def _at_least_one_stage(self):
+        if self.stage1 is None and self.stage2 is None:
+            raise ValueError("train needs stage1, stage2 or both")
+        return self

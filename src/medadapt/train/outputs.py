@@ -1,0 +1,20 @@
+"""Which model a finished train stage produced — what evaluation, chat and export load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from medadapt.errors import RunError
+
+
+def trained_model(train_dir: Path, base_model: str) -> tuple[str, Path | None]:
+    """(model reference, adapter or None): the merged model when the stage wrote one (it is the only complete
+    model after stage 1 + stage 2), else a full fine-tune's ``model/``, else the base model + ``adapter/``."""
+    for folder in ("merged", "model"):
+        if (train_dir / folder / "config.json").is_file():
+            return str(train_dir / folder), None
+    adapter = train_dir / "adapter"
+    if (adapter / "adapter_config.json").is_file():
+        return base_model, adapter
+    raise RunError("no trained model (train/merged, train/model or train/adapter); run the train stage first",
+                   file=str(train_dir))

@@ -1,0 +1,172 @@
+"""The ``train`` stage: stage 1 (continued pretraining) → merge → stage 2 (SFT) → merged model.
+
+Checkpoints live in ``runs/<name>/train-state/`` (``RunDir.state_dir``) (like the crawl's state, outside the stage folder,
+which the runner recreates on every attempt), so ``medadapt train RECIPE --resume`` continues after a crash:
+a finished stage 1 is reused, an unfinished stage resumes from its last checkpoint with the log rewound to it.
+
+Written to ``train/``: ``adapter/`` (the last stage's adapter; ``model/`` for full fine-tuning),
+``log.jsonl``, ``summary.json``, ``rejected.jsonl``, ``merged/`` (base + every adapter, ready to load), and
+for stage 1 ``stage1/adapter/``, ``stage1/log.jsonl``, ``stage1/summary.json``, ``stage1-loss.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from medadapt.data.jsonl import iter_jsonl
+from medadapt.errors import DataError
+from medadapt.models import resolve_model
+from medadapt.models.templates import load_chat_template, prepare_chat_tokenizer, template_file
+from medadapt.recipe import Recipe
+from medadapt.resources import resolve_path
+from medadapt.runs.stage import RunDir, Stage, StageContext
+from medadapt.train.config import StageConfig, TrainSection
+from medadapt.train.fit import ADAPTER_DIR, FULL_MODEL_DIR
+from medadapt.train.merge import merge_to_dir, save_model_dir
+from medadapt.train.plots import plot_loss_curves
+
+MERGED_DIR = "merged"
+
+
+def checkpoint_root(run: RunDir) -> Path:
+    return run.state_dir("train")
+
+
+def stage_inputs(train: TrainSection, recipe_dir: Path, run_root: Path) -> dict[str, Path]:
+    """The data files each configured stage reads (``stage1.input`` …), resolved from the recipe's references."""
+    return {place: resolve_path(reference, recipe_dir, run_root) for place, reference in train.input_references()}
+
+
+class TrainStage(Stage):
+    name = "train"
+    version = "2"
+
+    def __init__(self, resume: bool = False):
+        self.resume = resume
+
+    def config(self, recipe: Recipe) -> dict[str, Any]:
+        return {"model": recipe.model, "seed": recipe.seed, "train": recipe.train.model_dump(mode="json")}
+
+    def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
+        paths = stage_inputs(recipe.train, recipe_dir, run.root)
+        if recipe.chat_template:
+            paths["chat_template"] = template_file(recipe.chat_template, recipe_dir)
+        return paths
+
+    def run(self, ctx: StageContext) -> dict[str, Any]:
+        from transformers import AutoTokenizer
+
+        from medadapt.train.setup import has_cuda
+
+        recipe, train = ctx.recipe, ctx.recipe.train
+        work = checkpoint_root(ctx.run)
+        if not self.resume:
+            shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+        cuda = has_cuda()
+        paths = stage_inputs(train, ctx.recipe_dir, ctx.run.root)
+        template = recipe.chat_template and load_chat_template(recipe.chat_template, ctx.recipe_dir)
+        source = resolve_model(recipe.model)
+        tokenizer = prepare_chat_tokenizer(AutoTokenizer.from_pretrained(source), template or None, recipe.model)
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        summary: dict[str, Any] = {"device": "cuda" if cuda else "cpu"}
+
+        if train.stage1:
+            summary["stage1"], stage2_base = self._stage1(ctx, source, tokenizer, paths["stage1.input"], work, cuda)
+            last = (train.stage1, source, ctx.out / "stage1")
+            source = stage2_base
+        if train.stage2:
+            summary.update(self._stage2(ctx, source, tokenizer, paths, work, cuda))
+            last = (train.stage2, source, ctx.out)
+        else:  # the report and evaluate read the top level: there, the last stage is stage 1
+            summary.update(summary["stage1"])
+            shutil.copyfile(ctx.out / "stage1" / "log.jsonl", ctx.out / "log.jsonl")
+            if (ctx.out / "stage1" / ADAPTER_DIR).is_dir():
+                shutil.copytree(ctx.out / "stage1" / ADAPTER_DIR, ctx.out / ADAPTER_DIR)
+        summary["merged"] = _final_model(*last, tokenizer, ctx.out, train.merge, cuda)
+        (ctx.out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        shutil.rmtree(work, ignore_errors=True)
+        ctx.console.print(
+            f"{summary['steps']} steps, train loss {summary['train_loss']}, "
+            f"dev loss {summary['dev_loss_before']} → {summary['dev_loss_after']}"
+        )
+        return {k: summary.get(k) for k in ("steps", "train_loss", "dev_loss_before", "dev_loss_after", "merged")}
+
+    def _stage1(self, ctx: StageContext, source: str, tokenizer: Any, text_file: Path, work: Path,
+                cuda: bool) -> tuple[dict[str, Any], str]:
+        """Run (or, on --resume, reuse a finished) stage 1; return its summary and the base for stage 2."""
+        from medadapt.train.pretrain import train_pretrain
+        from medadapt.train.setup import choose_precision
+
+        cfg, stage_work = ctx.recipe.train.stage1, work / "stage1"
+        result, merged, done = stage_work / "result", stage_work / MERGED_DIR, stage_work / "done.json"
+        full = cfg.method == "full"
+        if not (self.resume and done.is_file()):
+            texts = [row["text"] for row in iter_jsonl(text_file)]
+            if not texts:
+                raise DataError("no text records for stage 1", file=str(text_file), field="text")
+            precision = choose_precision(cfg.precision, cuda)
+            _set_threads(cfg)
+            stage_summary = train_pretrain(source, tokenizer, texts, cfg, result, stage_work, ctx.recipe.seed,
+                                           self.resume, ctx.recipe.train.distributed, precision, cuda)
+            stage_summary["precision"] = precision
+            shutil.copyfile(stage_work / "log.jsonl", result / "log.jsonl")
+            (result / "summary.json").write_text(json.dumps(stage_summary, indent=2), encoding="utf-8")
+            if not full:
+                merge_to_dir(source, result / ADAPTER_DIR, tokenizer, merged, _dtype(precision))
+            done.write_text(json.dumps(stage_summary), encoding="utf-8")
+        shutil.copytree(result, ctx.out / "stage1")
+        plot_loss_curves(list(iter_jsonl(result / "log.jsonl")), ctx.out / "stage1-loss.png",
+                         "Stage 1: continued pretraining")
+        return json.loads(done.read_text(encoding="utf-8")), str(result / FULL_MODEL_DIR if full else merged)
+
+    def _stage2(self, ctx: StageContext, source: str, tokenizer: Any, paths: dict[str, Path], work: Path,
+                cuda: bool) -> dict[str, Any]:
+        from medadapt.train.setup import choose_precision
+        from medadapt.train.sft import train_sft
+
+        cfg = ctx.recipe.train.stage2
+        precision = choose_precision(cfg.precision, cuda)
+        _set_threads(cfg)
+        dev_rows = list(iter_jsonl(paths["stage2.dev_input"])) if "stage2.dev_input" in paths else []
+        summary = train_sft(source, tokenizer, list(iter_jsonl(paths["stage2.input"])), dev_rows, cfg, ctx.out,
+                            work / "stage2", ctx.recipe.seed, self.resume, ctx.recipe.train.distributed, precision,
+                            cuda)
+        shutil.copyfile(work / "stage2" / "log.jsonl", ctx.out / "log.jsonl")
+        return {**summary, "precision": precision}
+
+
+def _set_threads(cfg: StageConfig) -> None:
+    if cfg.threads:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
+
+
+def _dtype(precision: str) -> Any:
+    import torch
+
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+
+
+def _final_model(cfg: StageConfig, base: str, trained: Path, tokenizer: Any, out: Path, merge: bool,
+                 cuda: bool) -> str | None:
+    """``merged/`` (base + the last adapter), or ``model/`` after full fine-tuning; None when not asked."""
+    from medadapt.train.setup import choose_precision
+
+    if cfg.method == "full":
+        from transformers import AutoModelForCausalLM
+
+        target = out / FULL_MODEL_DIR
+        if trained != out:
+            shutil.copytree(trained / FULL_MODEL_DIR, target)
+        save_model_dir(AutoModelForCausalLM.from_pretrained(target), tokenizer, target)
+        return FULL_MODEL_DIR
+    if not merge:
+        return None
+    merge_to_dir(base, trained / ADAPTER_DIR, tokenizer, out / MERGED_DIR, _dtype(choose_precision(cfg.precision, cuda)))
+    return MERGED_DIR

@@ -1,0 +1,77 @@
+"""`medadapt train --dry-run`: plans from configs alone (meta device), for every shipped recipe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from helpers import TEXTS, train_recipe, write_data
+from medadapt.cli.main import app
+from medadapt.errors import ModelError
+from medadapt.recipe import Recipe, load_recipe
+from medadapt.train.dryrun import plan
+from medadapt.train.packing import token_stream
+
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
+#: published base-model sizes (parameters), which the meta-device count must reproduce
+BASE_PARAMETERS = {"gaokerena": 8_028_033_024, "mmed-ift": 8_030_261_248, "bimedix": 46_702_792_704,
+                   "collectivesft": 7_737_708_544}
+
+
+@pytest.mark.parametrize("name", sorted(BASE_PARAMETERS))
+def test_each_paper_recipe_validates_and_plans(tmp_path, name):
+    recipe = load_recipe(RECIPES / f"{name}.yaml")
+    plans = plan(recipe, RECIPES, tmp_path / name)
+    assert [p.stage for p in plans] == [s for s in ("stage1", "stage2") if getattr(recipe.train, s)]
+    for p in plans:
+        assert p.total - (p.trainable if p.method != "full" else 0) == BASE_PARAMETERS[name]
+        assert p.tokens_per_epoch is None and "does not exist yet" in p.token_count  # no data stage ran here
+        assert p.memory_gib["total"] == pytest.approx(sum(v for k, v in p.memory_gib.items() if k != "total"), abs=0.05)
+    by_method = {p.method: p for p in plans}
+    if "qlora" in by_method:  # 4-bit weights: about a quarter of 16-bit
+        assert by_method["qlora"].memory_gib["weights"] < 0.4 * BASE_PARAMETERS[name] * 2 / 1024**3
+    if "full" in by_method:
+        assert by_method["full"].trainable == by_method["full"].total
+
+
+def test_plan_counts_tokens_and_steps_from_the_data(tmp_path, tiny_model_dir, tiny_tokenizer):
+    write_data(tmp_path)
+    recipe = Recipe.model_validate(train_recipe(tiny_model_dir, stage1={"max_steps": None, "epochs": 2},
+                                                stage2={"max_steps": None}))
+    stage1, stage2 = plan(recipe, tmp_path, tmp_path / "runs/tiny")
+    tokens = len(token_stream(tiny_tokenizer, TEXTS))
+    assert stage1.tokens_per_epoch == tokens and stage1.token_count == "tokenizer"
+    blocks = -(-tokens // 16)
+    train_blocks = blocks - round(blocks * 0.2)
+    assert stage1.steps == -(-train_blocks // 2) * 2  # batch 2, 2 epochs
+    assert stage2.steps == 4 and stage2.tokens_per_epoch > 0  # 8 chats, batch 2
+    assert 0 < stage2.trainable < stage2.total
+
+
+def test_hub_id_without_a_shipped_config_says_what_it_needs(tmp_path):
+    recipe = Recipe.model_validate({"name": "x", "languages": ["en"], "model": "someone/unknown-7b",
+                                    "train": {"stage2": {}}})
+    with pytest.raises(ModelError, match="no config to plan from: put the model's config.json in"):
+        plan(recipe, tmp_path, tmp_path / "runs/x")
+
+
+def test_cli_dry_run_prints_the_plan(tmp_path):
+    recipe = yaml.safe_load((RECIPES / "gaokerena.yaml").read_text())
+    result = CliRunner().invoke(app, ["train", str(RECIPES / "gaokerena.yaml"), "--dry-run",
+                                      "--runs-dir", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "20,971,520 / 8,049,004,544" in result.output and recipe["model"] in result.output
+    assert not (tmp_path / "gaokerena").exists()  # planning runs nothing
+
+
+def test_cli_launch_prints_the_accelerate_command(tmp_path):
+    result = CliRunner().invoke(app, ["train", str(RECIPES / "collectivesft.yaml"), "--launch", "--resume"],
+                                env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert "accelerate launch --config_file" in result.output and "accelerate_zero2.yaml" in result.output
+    assert result.output.strip().endswith("--runs-dir runs --resume")
+    refused = CliRunner().invoke(app, ["train", str(RECIPES / "gaokerena.yaml"), "--launch"])
+    assert refused.exit_code != 0 and "train.distributed: set zero2, zero3 or fsdp" in str(refused.exception or refused.output)
