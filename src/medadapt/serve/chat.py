@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,9 @@ import yaml
 
 from medadapt.errors import RunError
 from medadapt.recipe.schema import ChatSection, Recipe
+from medadapt.serve.generation import Generation, Generator, GenParams, StopFlag
+from medadapt.serve.safety import Reply, SafetyLayer
+from medadapt.train.outputs import trained_model
 
 
 @dataclass
@@ -22,41 +24,58 @@ class ChatTarget:
     adapter: Path | None
     settings: ChatSection
     description: str
+    languages: list[str] = field(default_factory=list)
+    run_dir: Path | None = None
 
 
 def chat_target(target: str) -> ChatTarget:
-    """A run directory (its recipe's model + the trained adapter) or a model reference."""
+    """A run directory (its merged model, or its recipe's model + the trained adapter; its recipe's chat
+    settings) or a model reference (alias, local directory, exported model)."""
     path = Path(target)
     if (path / "manifest.json").is_file():
         recipe_file = path / "recipe.yaml"
         if not recipe_file.is_file():
             raise RunError("run directory has no recipe.yaml; re-run the recipe", file=str(path))
         recipe = Recipe.model_validate(yaml.safe_load(recipe_file.read_text(encoding="utf-8")))
-        adapter = path / "train" / "adapter"
-        if not adapter.is_dir():
-            raise RunError("no trained adapter in this run (train/adapter); run the train stage first", file=str(path))
-        return ChatTarget(recipe.model, adapter, recipe.chat, f"{recipe.model} + adapter from {path}")
+        model, adapter = trained_model(path / "train", recipe.model)
+        description = f"{model} + adapter from {path}" if adapter else model
+        return ChatTarget(model, adapter, recipe.chat, description, recipe.languages, path)
     return ChatTarget(target, None, ChatSection(), target)
 
 
-class StopFlag:
-    """A stopping criterion the user can trip (Ctrl-C) while generation runs in another thread."""
+def _closing(generation: Generation) -> Iterator[str]:
+    try:
+        yield from generation
+    finally:
+        generation.close()
 
-    def __init__(self) -> None:
-        self.event = threading.Event()
 
-    def __call__(self, input_ids, scores, **kwargs) -> bool:
-        return self.event.is_set()
+def gen_params(settings: ChatSection) -> GenParams:
+    return GenParams(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature, top_p=settings.top_p,
+                     repetition_penalty=settings.repetition_penalty)
 
 
 class ChatSession:
-    def __init__(self, model: Any, tokenizer: Any, settings: ChatSection):
+    """A conversation: history kept within the context window, each answer streamed through the safety layer
+    (``safety=None`` turns it off)."""
+
+    def __init__(self, model: Any, tokenizer: Any, settings: ChatSection, safety: SafetyLayer | None = None):
+        self.generator = Generator(model, tokenizer)
         self.model = model
         self.tokenizer = tokenizer
         self.settings = settings
+        self.safety = safety
         self.system_prompt = settings.system_prompt
         self.history: list[dict[str, str]] = []
-        self.context_window = getattr(model.config, "max_position_embeddings", 2048)
+        self.last_reply: Reply | None = None
+
+    @property
+    def context_window(self) -> int:
+        return self.generator.context_window
+
+    @context_window.setter
+    def context_window(self, value: int) -> None:
+        self.generator.context_window = value
 
     def reset(self) -> None:
         self.history = []
@@ -65,8 +84,11 @@ class ChatSession:
         system = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
         return system + self.history
 
+    def _prompt_ids(self) -> list[int]:
+        return self.generator.prompt_ids(self.messages())
+
     def _fit_history(self) -> int:
-        """Drop the oldest exchanges until prompt + answer fit the context window; return how many turns went."""
+        """Drop the oldest exchanges until prompt + answer fit the context window; return how many went."""
         budget = self.context_window - self.settings.max_new_tokens
         dropped = 0
         while len(self.history) > 1 and len(self._prompt_ids()) > budget:
@@ -74,50 +96,29 @@ class ChatSession:
             dropped += 1
         return dropped
 
-    def _stop_token_ids(self) -> list[int]:
-        """The template's end-of-turn token (the tokenizer's eos) and the model's own end-of-text ids."""
-        own = self.model.generation_config.eos_token_id
-        own = own if isinstance(own, list) else [own] if own is not None else []
-        return sorted({self.tokenizer.eos_token_id, *own} - {None})
-
-    def _prompt_ids(self) -> list[int]:
-        text = self.tokenizer.apply_chat_template(self.messages(), tokenize=False, add_generation_prompt=True)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
-
     def reply(self, user_text: str, on_token: Callable[[str], None], stop: StopFlag | None = None,
               on_trim: Callable[[int], None] | None = None) -> str:
-        """Generate the assistant's answer to ``user_text``, streaming pieces to ``on_token``."""
-        import torch
-        from transformers import StoppingCriteriaList, TextIteratorStreamer
-
+        """Generate the assistant's answer to ``user_text``, streaming pieces to ``on_token``; Ctrl-C
+        (KeyboardInterrupt) stops the answer and keeps what was said so far."""
         self.history.append({"role": "user", "content": user_text})
         dropped = self._fit_history()
         if dropped and on_trim:
             on_trim(dropped)
-        input_ids = torch.tensor([self._prompt_ids()], device=self.model.device)
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         stop = stop or StopFlag()
-        s = self.settings
-        kwargs = dict(
-            input_ids=input_ids, attention_mask=torch.ones_like(input_ids), streamer=streamer,
-            max_new_tokens=s.max_new_tokens, do_sample=s.temperature > 0, repetition_penalty=s.repetition_penalty,
-            stopping_criteria=StoppingCriteriaList([stop]), pad_token_id=self.tokenizer.pad_token_id,
-            eos_token_id=self._stop_token_ids(),
-        )
-        if s.temperature > 0:
-            kwargs.update(temperature=s.temperature, top_p=s.top_p)
-        worker = threading.Thread(target=self.model.generate, kwargs=kwargs, daemon=True)
-        worker.start()
-        pieces = []
+        params = gen_params(self.settings)
+        if self.safety is not None:
+            reply = self.safety.respond(self.generator, self.messages(), params, stop)
+        else:
+            generation = self.generator.stream(self.messages(), params, stop)
+            reply = Reply(_pieces=_closing(generation))
+        self.last_reply = reply
+        pieces = reply.pieces()
         try:
-            for piece in streamer:
-                pieces.append(piece)
+            for piece in pieces:
                 on_token(piece)
         except KeyboardInterrupt:
-            stop.event.set()
-            for piece in streamer:  # drain what was produced before the stop took effect
-                pieces.append(piece)
-        worker.join()
-        answer = "".join(pieces).strip()
+            stop.set()
+            pieces.close()
+        answer = reply.text.strip()
         self.history.append({"role": "assistant", "content": answer})
         return answer

@@ -1,0 +1,262 @@
+"""The ``chat``, ``serve`` and ``export`` commands (registered on the main app by ``register``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+from medadapt.errors import MedadaptError
+
+console = Console()
+err_console = Console(stderr=True)
+
+RTL_HELP = ("How right-to-left (Persian, Arabic) lines are shown: visual = reordered and letters joined, one line "
+            "at a time, for terminals without bidi support; logical = as written (bidi-capable terminals, pipes); "
+            "auto = visual on a terminal not known to do bidi itself.")
+
+
+class ServeError(MedadaptError):
+    """A serve/chat option that cannot work."""
+
+
+def _safety(languages: list[str], enabled: bool, safety_dir: Optional[Path], disclaimer: str,
+            log_file: Optional[Path]):
+    from medadapt.serve.safety import SafetyLayer, load_packs
+
+    if not enabled:
+        return None
+    return SafetyLayer(load_packs(safety_dir), default_lang=languages[0] if languages else "en",
+                       disclaimer=disclaimer, log_file=log_file)
+
+
+def _load(target: str, chat_template: Optional[str]):
+    from medadapt.models.loading import load_for_inference
+    from medadapt.models.templates import load_chat_template, prepare_chat_tokenizer
+    from medadapt.serve.chat import chat_target
+
+    spec = chat_target(target)
+    template = load_chat_template(chat_template) if chat_template else None
+    with err_console.status(f"Loading {spec.description}…"):
+        model, tokenizer = load_for_inference(spec.model, spec.adapter)
+    prepare_chat_tokenizer(tokenizer, template, spec.model)
+    return spec, model, tokenizer
+
+
+def terminal_does_bidi() -> bool:
+    """Terminals known to lay out bidirectional text themselves (VTE ≥ 0.76, Konsole, mlterm)."""
+    vte = os.environ.get("VTE_VERSION", "")
+    return (vte.isdigit() and int(vte) >= 7600) or "KONSOLE_VERSION" in os.environ or \
+        os.environ.get("TERM", "").startswith("mlterm")
+
+
+def visual_line(line: str) -> str:
+    """A logical-order line as a terminal without bidi must print it (Arabic letters joined, RTL reversed)."""
+    if not any("\u0590" <= c <= "\u08ff" or "\ufb1d" <= c <= "\ufefc" for c in line):
+        return line
+    import arabic_reshaper
+    from bidi import get_display
+
+    return get_display(arabic_reshaper.reshape(line))
+
+
+class Printer:
+    """Streams pieces to the console; in visual mode, whole lines (they can only be reordered when complete)."""
+
+    def __init__(self, visual: bool):
+        self.visual = visual
+        self.pending = ""
+
+    def piece(self, text: str) -> None:
+        if not self.visual:
+            console.print(text, end="", markup=False, highlight=False)
+            return
+        self.pending += text
+        while "\n" in self.pending:
+            line, self.pending = self.pending.split("\n", 1)
+            console.print(visual_line(line), markup=False, highlight=False)
+
+    def flush(self) -> None:
+        if self.visual and self.pending:
+            console.print(visual_line(self.pending), end="", markup=False, highlight=False)
+        self.pending = ""
+
+
+def _log_interventions() -> None:
+    """Safety interventions and server errors on stderr, beside uvicorn's access log."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    for name in ("medadapt.safety", "medadapt.serve"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(chat)
+    app.command()(serve)
+    app.command()(export)
+
+
+def chat(
+    target: Annotated[str, typer.Argument(help="A run directory (runs/<name>), an exported model, or a model alias/directory.")],
+    system: Annotated[Optional[str], typer.Option(help="System prompt (overrides the recipe's).")] = None,
+    max_new_tokens: Annotated[Optional[int], typer.Option(min=1, help="Longest answer, in tokens.")] = None,
+    temperature: Annotated[Optional[float], typer.Option(min=0.0, help="Sampling temperature (0 = greedy).")] = None,
+    chat_template: Annotated[Optional[str], typer.Option(help="Template name or YAML file, for a model without one.")] = None,
+    safety: Annotated[bool, typer.Option("--safety/--no-safety", help="The medical safety layer (red flags, disclaimer, language guard).")] = True,
+    safety_dir: Annotated[Optional[Path], typer.Option(help="A folder of <lang>.yaml safety packs that add or replace the shipped ones.")] = None,
+    rtl: Annotated[str, typer.Option(help=RTL_HELP)] = "auto",
+) -> None:
+    """Talk to the trained model. Commands: /reset, /system TEXT, /save FILE, /exit. Ctrl-C stops an answer."""
+    from medadapt.serve.chat import ChatSession
+
+    if rtl not in ("auto", "visual", "logical"):
+        raise ServeError("--rtl must be auto, visual or logical")
+    spec, model, tokenizer = _load(target, chat_template)
+    if max_new_tokens:
+        spec.settings.max_new_tokens = max_new_tokens
+    if temperature is not None:
+        spec.settings.temperature = temperature
+    layer = _safety(spec.languages, safety, safety_dir, "first", None)
+    session = ChatSession(model, tokenizer, spec.settings, layer)
+    if system is not None:
+        session.system_prompt = system
+    interactive = sys.stdin.isatty()
+    visual = rtl == "visual" or (rtl == "auto" and sys.stdout.isatty() and not terminal_does_bidi())
+    console.print(f"[bold]medadapt chat[/bold] · {spec.description}\n"
+                  "Type a question; /reset, /system TEXT, /save FILE, /exit. Ctrl-C stops an answer."
+                  + ("" if layer else "\n[yellow]The safety layer is off.[/yellow]"))
+    while True:
+        try:
+            line = console.input("[bold cyan]you> [/bold cyan]") if interactive else sys.stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not interactive and line == "":
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/exit", "/quit"):
+            break
+        if text == "/reset":
+            session.reset()
+            console.print("[dim](history cleared)[/dim]")
+            continue
+        if text.startswith("/system"):
+            session.system_prompt = text[len("/system"):].strip() or None
+            console.print("[dim](system prompt set)[/dim]")
+            continue
+        if text.startswith("/save"):
+            name = text[len("/save"):].strip()
+            if not name:
+                console.print("[yellow]usage: /save FILE[/yellow]")
+                continue
+            path = Path(name).expanduser()
+            try:
+                path.write_text(json.dumps({"model": spec.description, "messages": session.messages()},
+                                           ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            except OSError as exc:
+                console.print(f"[red]cannot save: {exc}[/red]")
+                continue
+            console.print(f"[dim](conversation saved to {path})[/dim]")
+            continue
+        if not interactive:
+            console.print(f"[bold cyan]you>[/bold cyan] {visual_line(text) if visual else text}")
+        console.print("[bold green]assistant>[/bold green] ", end="")
+        printer = Printer(visual)
+        session.reply(
+            text, on_token=printer.piece,
+            on_trim=lambda n: console.print(f"[dim](dropped {n} oldest exchange(s) to fit the context window)[/dim]"),
+        )
+        printer.flush()
+        console.print()
+        reply = session.last_reply
+        if reply is not None:
+            for event in reply.interventions:
+                if event["type"] != "disclaimer":
+                    console.print(f"[dim](safety: {_describe(event)})[/dim]")
+
+
+def _describe(event: dict[str, Any]) -> str:
+    if event["type"] == "red_flag":
+        return f"red flag {', '.join(event['categories'])}: emergency guidance shown first"
+    if event["type"] == "language_guard":
+        return f"answer out of {event['lang']} script (share {event['script_share']}): {event['action']}"
+    return json.dumps(event, ensure_ascii=False)
+
+
+def serve(
+    target: Annotated[str, typer.Argument(help="A run directory (runs/<name>), an exported model, or a model alias/directory.")],
+    host: Annotated[str, typer.Option(help="Address to bind. Default loopback only; another host only when you ask.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535)] = 8000,
+    api_key: Annotated[Optional[str], typer.Option(envvar="MEDADAPT_API_KEY", help="Require Authorization: Bearer KEY (or set MEDADAPT_API_KEY).")] = None,
+    model_id: Annotated[Optional[str], typer.Option(help="The model name clients use; default: the run's name.")] = None,
+    max_concurrent: Annotated[int, typer.Option(min=1, help="Generations at once.")] = 1,
+    max_queue: Annotated[int, typer.Option(min=0, help="Requests waiting for a slot; more get 429.")] = 8,
+    max_tokens: Annotated[int, typer.Option(min=1, help="The largest max_tokens a request may ask for.")] = 1024,
+    max_messages: Annotated[int, typer.Option(min=1, help="Most messages in one request.")] = 64,
+    max_request_bytes: Annotated[int, typer.Option(min=1024, help="Largest request body.")] = 256 * 1024,
+    chat_template: Annotated[Optional[str], typer.Option(help="Template name or YAML file, for a model without one.")] = None,
+    safety: Annotated[bool, typer.Option("--safety/--no-safety", help="The medical safety layer.")] = True,
+    safety_dir: Annotated[Optional[Path], typer.Option(help="A folder of <lang>.yaml safety packs that add or replace the shipped ones.")] = None,
+    disclaimer: Annotated[str, typer.Option(help="Disclaimer on the first reply of a conversation, every reply, or off.")] = "first",
+    safety_log: Annotated[Optional[Path], typer.Option(help="Also append every safety intervention to this JSONL file.")] = None,
+) -> None:
+    """An OpenAI-compatible server: POST /v1/chat/completions (streaming or not), GET /v1/models, GET /health."""
+    from medadapt.serve.generation import Generator
+    from medadapt.serve.server import ServeConfig, create_app, is_loopback, run_server
+
+    if disclaimer not in ("first", "always", "off"):
+        raise ServeError("--disclaimer must be first, always or off")
+    spec, model, tokenizer = _load(target, chat_template)
+    name = model_id or (spec.run_dir.name if spec.run_dir else Path(target).name or target)
+    s = spec.settings
+    config = ServeConfig(model_id=name, api_key=api_key, max_request_bytes=max_request_bytes, max_messages=max_messages,
+                         max_tokens_limit=max_tokens, default_max_tokens=min(s.max_new_tokens, max_tokens),
+                         max_concurrent=max_concurrent, max_queue=max_queue, temperature=s.temperature, top_p=s.top_p,
+                         repetition_penalty=s.repetition_penalty, system_prompt=s.system_prompt)
+    layer = _safety(spec.languages, safety, safety_dir, disclaimer, safety_log)
+    _log_interventions()
+    app = create_app(Generator(model, tokenizer, name), config, layer)
+    if not is_loopback(host):
+        err_console.print(f"[yellow]Listening on {host}: reachable from other machines"
+                          + ("" if api_key else " and WITHOUT an API key (--api-key)") + ".[/yellow]")
+    console.print(f"[bold]medadapt serve[/bold] · model [bold]{name}[/bold] ({spec.description})\n"
+                  f"OpenAI base URL: http://{host}:{port}/v1" + ("  (Bearer key required)" if api_key else "")
+                  + ("" if layer else "\n[yellow]The safety layer is off.[/yellow]"))
+    run_server(app, host, port)
+
+
+def export(
+    run: Annotated[Path, typer.Argument(help="A run directory (runs/<name>) with a trained model.")],
+    to: Annotated[Path, typer.Option("--to", help="The folder to write (a Hugging Face model directory).")],
+    gguf: Annotated[bool, typer.Option("--gguf", help="Also write a GGUF file (needs llama.cpp's converter).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the folder if it exists.")] = False,
+    licence: Annotated[Optional[list[str]], typer.Option("--licence", help="SOURCE=LICENCE for the model card (repeatable).")] = None,
+) -> None:
+    """Write a merged model directory with a model card (data sources, recipe, evaluation, limits)."""
+    from medadapt.serve.export import export_run
+
+    licences = {}
+    for item in licence or []:
+        source, sep, text = item.partition("=")
+        if not sep or not source.strip() or not text.strip():
+            raise ServeError(f"--licence {item!r}: expected SOURCE=LICENCE")
+        licences[source.strip()] = text.strip()
+    outcome = export_run(run, to, gguf=gguf, force=force, licences=licences,
+                         log=lambda m: console.print(f"[dim]{m}[/dim]"))
+    console.print(f"[green]✓[/green] exported to [bold]{outcome['dir']}[/bold] (model card: {outcome['dir']}/README.md)")
+    if outcome["gguf"]:
+        console.print(f"[green]✓[/green] GGUF: {outcome['gguf']}")
+    if outcome["gguf_message"]:
+        from medadapt.serve.export import ExportError
+
+        raise ExportError(f"GGUF not written: {outcome['gguf_message']}")
