@@ -6,7 +6,7 @@ shows questions/s for each, the speed-up, and whether every prediction is identi
 the three speed-ups is printed alone on the last line.
 
     python benchmarks/eval_mcqa.py                      # 200 questions of the bundled demo set, cycled
-    python benchmarks/eval_mcqa.py --benchmark FILE     # any mcqa JSONL (e.g. an imported exam file)
+    python benchmarks/eval_mcqa.py --benchmark FILE [--format MAPPING]   # e.g. an exam CSV
     python benchmarks/eval_mcqa.py --quick              # 24 questions, under a minute or two
 """
 
@@ -20,10 +20,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from medadapt.data.jsonl import read_records
 from medadapt.data.records import MCQARecord
+from medadapt.evaluate.benchmark import load_questions
+from medadapt.evaluate.lm_eval_engine import lm_eval_model
 from medadapt.evaluate.mcqa import predict_loglik
-from medadapt.evaluate.requests import build_requests, select_fewshot
+from medadapt.evaluate.requests import select_fewshot
 from medadapt.models import resolve_model
 from medadapt.models.loading import load_for_inference
 from medadapt.resources import resource_path
@@ -31,52 +32,27 @@ from medadapt.resources import resource_path
 SETTINGS = [("zero-shot letters", "letters", 0), ("zero-shot option texts", "cloze", 0), ("5-shot letters", "letters", 5)]
 
 
-def load_questions(path: Path, n: int) -> list[MCQARecord]:
-    records = read_records(path, MCQARecord, stage="benchmark").records
-    cycled = [records[i % len(records)].model_copy(update={"id": f"{records[i % len(records)].id}#{i}"}) for i in range(n)]
-    return cycled
-
-
-def lm_eval_predictions(lm, tokenizer, records, style, fewshot) -> list[int]:
-    """Score with lm-eval's HFLM.loglikelihood on the contexts medadapt built (decoded back to strings)."""
-    from lm_eval.api.instance import Instance
-
-    from medadapt.evaluate.prompts import mcqa_prompt
-
-    requests = build_requests(tokenizer, records, style, fewshot)
-    instances, owners = [], []
-    for request, record in zip(requests, records):
-        context = tokenizer.decode(request.context)
-        _, continuations = mcqa_prompt(record, style)
-        for choice, continuation in enumerate(continuations):
-            instances.append(Instance("loglikelihood", {}, (context, continuation), len(instances)))
-            owners.append((request.question, choice, len(continuation.encode())))
-    results = lm.loglikelihood(instances, disable_tqdm=True)
-    best: dict[int, tuple[float, int]] = {}
-    for (question, choice, n_bytes), (loglik, _) in zip(owners, results):
-        score = loglik / n_bytes if style == "cloze" else loglik
-        if question not in best or score > best[question][0]:
-            best[question] = (score, choice)
-    return [best[q][1] for q in range(len(records))]
+def first_questions(records: list[MCQARecord], n: int) -> list[MCQARecord]:
+    """``n`` questions; a file with fewer is cycled (ids made unique), which changes nothing in the timing."""
+    return [records[i % len(records)].model_copy(update={"id": f"{records[i % len(records)].id}#{i}"}) for i in range(n)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--benchmark", type=Path, default=resource_path("demo/mcqa.jsonl"))
+    parser.add_argument("--format", default="mcqa", help="mcqa JSONL or a data mapping (medadapt data formats)")
     parser.add_argument("-n", type=int, default=200, help="questions per setting")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--quick", action="store_true", help="24 questions per setting")
     args = parser.parse_args()
     n = 24 if args.quick else args.n
 
-    from lm_eval.models.huggingface import HFLM
-
     console = Console()
     model, tokenizer = load_for_inference(args.model)
-    lm = HFLM(pretrained=resolve_model(args.model), device="cpu", dtype="float32", batch_size=args.batch_size)
-    pool = read_records(args.benchmark, MCQARecord, stage="benchmark").records
-    records = load_questions(args.benchmark, n)
+    lm = lm_eval_model(resolve_model(args.model), args.batch_size)
+    pool, _ = load_questions(args.benchmark, args.format)
+    records = first_questions(pool, n)
 
     table = Table(title=f"{args.model} · {n} questions of {args.benchmark.name} · batch {args.batch_size}")
     for column in ("setting", "lm-eval q/s", "medadapt q/s", "speed-up", "identical predictions"):
@@ -85,7 +61,7 @@ def main() -> None:
     for label, style, shots in SETTINGS:
         fewshot = select_fewshot(pool, shots) if shots else None
         start = time.perf_counter()
-        theirs = lm_eval_predictions(lm, tokenizer, records, style, fewshot)
+        theirs = [p["pred"] for p in predict_loglik(model, tokenizer, records, args.batch_size, label, style, fewshot, lm)]
         lm_eval_seconds = time.perf_counter() - start
         start = time.perf_counter()
         ours = [p["pred"] for p in predict_loglik(model, tokenizer, records, args.batch_size, label, style, fewshot)]

@@ -9,8 +9,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from tiny import build_tiny_llama  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:

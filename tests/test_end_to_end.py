@@ -99,7 +99,8 @@ def test_chat_keeps_history_across_turns(recipe_file, tmp_path):
     from medadapt.serve.chat import ChatSession, chat_target
 
     spec = chat_target(str(runs / "tiny"))
-    assert spec.adapter == runs / "tiny/train/adapter" and spec.settings.max_new_tokens == 8
+    assert spec.model == str(runs / "tiny/train/merged") and spec.adapter is None  # the train stage merges
+    assert spec.settings.max_new_tokens == 8
     session = ChatSession(*load_for_inference(spec.model, spec.adapter), spec.settings)
     streamed: list[str] = []
     first = session.reply("I have a fever.", on_token=streamed.append)

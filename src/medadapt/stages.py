@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from medadapt.crawl.stage import CrawlStage
+from medadapt.curate.stage import CurateStage
 from medadapt.data.stage import FormatStage
 from medadapt.evaluate.stage import EvaluateStage
+from medadapt.generate.stage import GenerateStage
 from medadapt.recipe import Recipe
 from medadapt.report.stage import ReportStage
 from medadapt.runs.stage import Stage
-from medadapt.train.sft import SFTStage
+from medadapt.train.stage import TrainStage
 
 ROAD: list[tuple[str, type[Stage]]] = [
+    ("crawl", CrawlStage),
+    ("curate", CurateStage),
+    ("generate", GenerateStage),  # before data: the data stage reads run://generate/<task>.jsonl
     ("data", FormatStage),
-    ("train", SFTStage),
+    ("train", TrainStage),
     ("evaluate", EvaluateStage),
     ("report", ReportStage),
 ]

@@ -48,3 +48,25 @@ def test_eval_mcqa_fewshot_generate_and_compare(tmp_path, tiny_model_dir):
     compared = runner.invoke(app, ["eval", "compare", str(out), str(gen_out)])
     assert compared.exit_code == 0, compared.output
     assert "McNemar" in compared.output and "│ bench" in compared.output
+
+
+def test_named_benchmark_reads_its_mapping_and_pass_mark(tiny_model_dir, tmp_path):
+    from shared_data import SHARED
+
+    if not (SHARED / "data/gaokerena/exams/basic_sciences_1400_1403.csv").is_file():
+        import pytest
+
+        pytest.skip("shared data not present")
+    runner = CliRunner()
+    out = tmp_path / "exam"
+    result = runner.invoke(app, ["eval", "mcqa", "--model", str(tiny_model_dir), "--benchmark",
+                                 "gaokerena-basic-sciences-exams", "--data-dir", str(SHARED / "data"),
+                                 "--limit", "12", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "pass mark 0.36" in result.output
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["n"] == 12 and saved["pass_mark"] == 0.36 and saved["benchmark"] == "gaokerena-basic-sciences-exams"
+
+    missing = runner.invoke(app, ["eval", "mcqa", "--model", str(tiny_model_dir), "--benchmark",
+                                  "gaokerena-basic-sciences-exams", "--data-dir", str(tmp_path)])
+    assert missing.exit_code != 0 and "file not found" in str(missing.exception)

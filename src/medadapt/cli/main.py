@@ -11,11 +11,17 @@ from rich.console import Console
 from rich.table import Table
 
 from medadapt import __version__
+from medadapt.data.cli import data_app
 from medadapt.errors import MedadaptError
 from medadapt.evaluate.cli import eval_app
+from medadapt.crawl.cli import crawl_command
+from medadapt.curate.cli import curate_command
+from medadapt.generate.cli import generate_command
+from medadapt.serve.cli import register as register_serve
+from medadapt.train.cli import train_command
 
 app = typer.Typer(
-    help="medadapt: crawl → curate → format → generate → train → evaluate → chat, from one YAML recipe.",
+    help="medadapt: crawl → curate → generate → format/mix → train → evaluate → chat/serve, from one YAML recipe.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -25,6 +31,7 @@ models_app = typer.Typer(help="List and prepare the embedded models.", no_args_i
 app.add_typer(recipe_app, name="recipe")
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
+app.add_typer(data_app, name="data")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -79,7 +86,7 @@ def recipe_validate(recipe: Annotated[Path, typer.Argument(help="The recipe YAML
     from medadapt.recipe import load_recipe
 
     parsed = load_recipe(recipe)
-    sections = [s for s in ("data", "train", "evaluate", "report") if getattr(parsed, s) is not None]
+    sections = [s for s in ("crawl", "curate", "generate", "data", "train", "evaluate", "report") if getattr(parsed, s) is not None]
     console.print(f"[green]✓[/green] {recipe}: valid (run {parsed.name!r}, stages: {', '.join(sections)})")
 
 
@@ -94,7 +101,7 @@ def models_list() -> None:
     table = Table(title="embedded models")
     for column in ("alias", "installed", "description", "licence", "install with"):
         table.add_column(column)
-    for alias in aliases().values():
+    for alias in {a.name: a for a in aliases().values()}.values():
         if alias.distribution:
             try:
                 importlib.metadata.distribution(alias.distribution)
@@ -115,59 +122,12 @@ def models_prepare(alias: Annotated[str, typer.Argument(help="An alias from `med
     console.print(f"[green]✓[/green] {alias}: {resolve_model(alias)}")
 
 
-@app.command()
-def chat(
-    target: Annotated[str, typer.Argument(help="A run directory (runs/<name>) or a model alias/directory.")],
-    system: Annotated[Optional[str], typer.Option(help="System prompt (overrides the recipe's).")] = None,
-    max_new_tokens: Annotated[Optional[int], typer.Option(min=1, help="Longest answer, in tokens.")] = None,
-    chat_template: Annotated[Optional[str], typer.Option(help="Template name or YAML file, for a model without one.")] = None,
-) -> None:
-    """Talk to the trained model. Commands: /reset, /system TEXT, /exit. Ctrl-C stops an answer."""
-    from medadapt.models.loading import load_for_inference
-    from medadapt.models.templates import load_chat_template, prepare_chat_tokenizer
-    from medadapt.serve.chat import ChatSession, chat_target
-
-    spec = chat_target(target)
-    if max_new_tokens:
-        spec.settings.max_new_tokens = max_new_tokens
-    template = load_chat_template(chat_template) if chat_template else None
-    with console.status(f"Loading {spec.description}…"):
-        model, tokenizer = load_for_inference(spec.model, spec.adapter)
-    prepare_chat_tokenizer(tokenizer, template, spec.model)
-    session = ChatSession(model, tokenizer, spec.settings)
-    if system is not None:
-        session.system_prompt = system
-    interactive = sys.stdin.isatty()
-    console.print(f"[bold]medadapt chat[/bold] · {spec.description}\nType a question; /reset, /system TEXT, /exit.")
-    while True:
-        try:
-            line = console.input("[bold cyan]you> [/bold cyan]") if interactive else sys.stdin.readline()
-        except (EOFError, KeyboardInterrupt):
-            break
-        if not interactive and line == "":
-            break
-        text = line.strip()
-        if not text:
-            continue
-        if text in ("/exit", "/quit"):
-            break
-        if text == "/reset":
-            session.reset()
-            console.print("[dim](history cleared)[/dim]")
-            continue
-        if text.startswith("/system"):
-            session.system_prompt = text[len("/system"):].strip() or None
-            console.print("[dim](system prompt set)[/dim]")
-            continue
-        if not interactive:
-            console.print(f"[bold cyan]you>[/bold cyan] {text}")
-        console.print("[bold green]assistant>[/bold green] ", end="")
-        session.reply(
-            text,
-            on_token=lambda piece: console.print(piece, end="", markup=False, highlight=False),
-            on_trim=lambda n: console.print(f"[dim](dropped {n} oldest exchange(s) to fit the context window)[/dim]"),
-        )
-        console.print()
+# The road's stages, each runnable alone, after `run` in --help.
+app.command("crawl")(crawl_command)
+app.command("curate")(curate_command)
+app.command("generate")(generate_command)
+app.command("train")(train_command)
+register_serve(app)  # chat, serve, export
 
 
 def _quiet_libraries() -> None:

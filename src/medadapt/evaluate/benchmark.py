@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from medadapt.data.jsonl import read_records
+import yaml
+
 from medadapt.data.records import MCQARecord
+from medadapt.errors import DataError
 from medadapt.evaluate.requests import select_fewshot
 from medadapt.runs.hashing import hash_file
+
+DEFINITIONS_FILE = Path(__file__).with_name("benchmarks.yaml")
+
+
+@lru_cache(maxsize=1)
+def definitions() -> dict[str, dict]:
+    """Named benchmarks (data): file relative to the data folder, mapping, pass mark."""
+    return yaml.safe_load(DEFINITIONS_FILE.read_text(encoding="utf-8"))
+
+
+def locate_definition(name: str, data_dir: Path | None = None) -> tuple[Path, dict]:
+    """The file of a named benchmark under ``data_dir`` (or $MEDADAPT_DATA), and its definition."""
+    spec = definitions()[name]
+    root = data_dir or (Path(os.environ["MEDADAPT_DATA"]) if os.environ.get("MEDADAPT_DATA") else None)
+    if root is None:
+        raise DataError("a named benchmark needs --data-dir or $MEDADAPT_DATA (the folder with your data sets)",
+                        field=f"benchmark {name}")
+    path = root / spec["file"]
+    if not path.is_file():
+        raise DataError(f"file not found: {path} (expected {spec['file']} under {root})", field=f"benchmark {name}")
+    return path, spec
+
+
+def load_questions(path: Path, fmt: str = "mcqa") -> tuple[list[MCQARecord], list[dict]]:
+    """Multiple-choice records from any file the data importers read (JSONL of mcqa records by default)."""
+    from medadapt.data.importers import import_file
+
+    result = import_file(path, fmt, stage="evaluate")
+    if result.kind != "mcqa":
+        raise DataError(f"format {fmt!r} gives {result.kind} records, not mcqa", file=str(path))
+    return result.records, result.rejected
 
 
 @dataclass
@@ -32,19 +67,18 @@ class PreparedBenchmark:
 
 
 def prepare_benchmark(
-    name: str, path: Path, *, style: str = "letters", languages: list[str] | None = None, limit: int | None = None,
-    num_fewshot: int = 0, fewshot_path: Path | None = None, pass_mark: float | None = None,
+    name: str, path: Path, *, fmt: str = "mcqa", style: str = "letters", languages: list[str] | None = None,
+    limit: int | None = None, num_fewshot: int = 0, fewshot_path: Path | None = None, pass_mark: float | None = None,
 ) -> PreparedBenchmark:
     """Load and select questions. Few-shot examples drawn from the benchmark itself are removed from scoring."""
-    result = read_records(path, MCQARecord, stage="evaluate")
-    records = [r for r in result.records if languages is None or r.lang in languages]
-    rejected = list(result.rejected)
+    loaded, rejected = load_questions(path, fmt)
+    records = [r for r in loaded if languages is None or r.lang in languages]
     fewshot: dict[str, list[MCQARecord]] = {}
     if num_fewshot:
         if fewshot_path is not None:
-            pool = read_records(fewshot_path, MCQARecord, stage="evaluate")
-            rejected += pool.rejected
-            fewshot = select_fewshot(pool.records, num_fewshot)
+            pool, pool_rejected = load_questions(fewshot_path, fmt)
+            rejected += pool_rejected
+            fewshot = select_fewshot(pool, num_fewshot)
         else:
             fewshot = select_fewshot(records, num_fewshot)
             used = {r.id for examples in fewshot.values() for r in examples}

@@ -17,6 +17,11 @@ eval_app = typer.Typer(help="Evaluate a model on benchmark files, and compare re
 console = Console()
 
 
+class Engine(str, Enum):
+    medadapt = "medadapt"
+    lm_eval = "lm-eval"
+
+
 class Style(str, Enum):
     letters = "letters"
     cloze = "cloze"
@@ -41,33 +46,50 @@ def accuracy_table(title: str, metrics: dict[str, Any]) -> Table:
 @eval_app.command("mcqa")
 def eval_mcqa(
     model: Annotated[str, typer.Option(help="Alias, local model directory or hub id.")],
-    benchmark: Annotated[Path, typer.Option(help="JSONL of mcqa records (question, choices, answer, subject, lang).")],
+    benchmark: Annotated[str, typer.Option(help="A file of questions, or a named benchmark (evaluate/benchmarks.yaml).")],
+    format: Annotated[str, typer.Option("--format", help="How to read the file: mcqa (JSONL) or a data mapping (`medadapt data formats`).")] = "mcqa",
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder of your data sets, for a named benchmark (or $MEDADAPT_DATA).")] = None,
     adapter: Annotated[Optional[Path], typer.Option(help="A LoRA adapter folder to apply to the model.")] = None,
-    style: Annotated[Style, typer.Option(help="letters: score A-D (MMLU); cloze: score option texts; generate: parse a free answer.")] = Style.letters,
+    style: Annotated[Optional[Style], typer.Option(help="letters: score A-D (MMLU, the default); cloze: score option texts; generate: parse a free answer.")] = None,
     num_fewshot: Annotated[int, typer.Option(min=0, help="Solved examples per subject before each question.")] = 0,
     fewshot: Annotated[Optional[Path], typer.Option(help="Where the examples come from (default: the benchmark itself).")] = None,
     pass_mark: Annotated[Optional[float], typer.Option(min=0, max=1, help="Pass/fail threshold, e.g. 0.36.")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 8,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
+    engine: Annotated[Engine, typer.Option(help="medadapt's scorer, or lm-eval's own `hf` model on the same prompts (a cross-check).")] = Engine.medadapt,
     out: Annotated[Optional[Path], typer.Option(help="Write results.json and predictions.jsonl here.")] = None,
 ) -> None:
     """Multiple-choice accuracy per subject and language, with standard error and a bootstrap 95 % interval."""
     from medadapt.data.jsonl import write_jsonl
-    from medadapt.evaluate.benchmark import prepare_benchmark
+    from medadapt.evaluate.benchmark import definitions, locate_definition, prepare_benchmark
     from medadapt.evaluate.mcqa import evaluate_mcqa
     from medadapt.models.loading import load_for_inference
 
-    bench = prepare_benchmark(benchmark.stem, benchmark, style=style.value, limit=limit, num_fewshot=num_fewshot,
-                              fewshot_path=fewshot, pass_mark=pass_mark)
+    spec: dict[str, Any] = {}
+    path = Path(benchmark)
+    if benchmark in definitions() and not path.exists():
+        path, spec = locate_definition(benchmark, data_dir)
+    style_name = style.value if style else spec.get("style", "letters")
+    bench = prepare_benchmark(benchmark if spec else path.stem, path, fmt=spec.get("format", format), style=style_name,
+                              limit=limit, num_fewshot=num_fewshot, fewshot_path=fewshot,
+                              pass_mark=pass_mark if pass_mark is not None else spec.get("pass_mark"))
     if bench.rejected:
         console.print(f"[yellow]{len(bench.rejected)} rows rejected; first: {bench.rejected[0]['reason']}")
     loaded, tokenizer = load_for_inference(model, adapter)
+    cross_check = None
+    if engine is Engine.lm_eval:
+        from medadapt.evaluate.lm_eval_engine import lm_eval_model
+        from medadapt.models import resolve_model
+
+        if adapter:
+            raise typer.BadParameter("--engine lm-eval scores a model directory; merge the adapter first (medadapt export)")
+        cross_check = lm_eval_model(resolve_model(model), batch_size)
     metrics, predictions = evaluate_mcqa(loaded, tokenizer, bench.records, batch_size, bench.name, bench.style,
-                                         bench.fewshot, bench.pass_mark)
-    console.print(accuracy_table(f"{benchmark.name} · {model} · {style.value}", metrics))
-    if pass_mark is not None:
+                                         bench.fewshot, bench.pass_mark, cross_check)
+    console.print(accuracy_table(f"{bench.name} · {model} · {style_name}", metrics))
+    if bench.pass_mark is not None:
         verdict = "[green]passed[/green]" if metrics["passed"] else "[red]failed[/red]"
-        console.print(f"pass mark {pass_mark:.2f}: {verdict}")
+        console.print(f"pass mark {bench.pass_mark:.2f}: {verdict}")
     if "unparsed" in metrics:
         console.print(f"unparsed answers: {metrics['unparsed']} (counted wrong; see predictions.jsonl)")
     if out:

@@ -23,6 +23,7 @@ class Request:
     continuations: list[list[int]]
     shared: int = 0  # leading context tokens identical for every request with the same ``prefix_key``
     prefix_key: str = ""
+    text: tuple[str, list[str]] = ("", [])  # the context and continuation strings the tokens came from
 
 
 def fewshot_block(examples: list[MCQARecord], style: str) -> str:
@@ -66,14 +67,14 @@ def build_requests(
         context_ids = tokenizer(context)["input_ids"]
         conts = [tokenizer(context + c)["input_ids"][len(context_ids):] for c in continuations]
         if not examples:  # a zero-shot description is too short to be worth a cache of its own
-            requests.append(Request(q, context_ids, conts))
+            requests.append(Request(q, context_ids, conts, text=(context, continuations)))
             continue
         if key not in prefix_ids:
             prefix_ids[key] = tokenizer(prefix)["input_ids"]
         # tokens at the prefix/question boundary may merge: share only what both tokenisations agree on,
         # and always leave at least one context token to compute per question
         shared = min(_common_prefix(prefix_ids[key], context_ids), len(context_ids) - 1)
-        requests.append(Request(q, context_ids, conts, shared, key))
+        requests.append(Request(q, context_ids, conts, shared, key, (context, continuations)))
     return requests
 
 

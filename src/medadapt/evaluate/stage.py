@@ -13,6 +13,7 @@ from medadapt.evaluate.metrics import mcnemar
 from medadapt.recipe import Recipe
 from medadapt.resources import resolve_path
 from medadapt.runs.stage import RunDir, Stage, StageContext
+from medadapt.train.outputs import trained_model
 
 
 class EvaluateStage(Stage):
@@ -28,21 +29,22 @@ class EvaluateStage(Stage):
             if bench.fewshot_path:
                 paths[f"fewshot.{bench.name}"] = resolve_path(bench.fewshot_path, recipe_dir, run.root)
         if recipe.train:
-            paths["adapter"] = run.stage_dir("train") / "adapter"
+            paths["trained"] = run.stage_dir("train")
         return paths
 
-    def _models(self, ctx: StageContext) -> list[tuple[str, Path | None]]:
-        models: list[tuple[str, Path | None]] = []
+    def _models(self, ctx: StageContext) -> list[tuple[str, str, Path | None]]:
+        """(label, model reference, adapter) for the base model and the trained one."""
+        models: list[tuple[str, str, Path | None]] = []
         if ctx.recipe.evaluate.compare_base or not ctx.recipe.train:
-            models.append(("base", None))
+            models.append(("base", ctx.recipe.model, None))
         if ctx.recipe.train:
-            models.append(("trained", ctx.run.stage_dir("train") / "adapter"))
+            models.append(("trained", *trained_model(ctx.run.stage_dir("train"), ctx.recipe.model)))
         return models
 
     def _benchmarks(self, ctx: StageContext) -> list[PreparedBenchmark]:
         return [
             prepare_benchmark(
-                b.name, ctx.resolve(b.path), style=b.style, languages=ctx.recipe.languages, limit=b.limit,
+                b.name, ctx.resolve(b.path), fmt=b.format, style=b.style, languages=ctx.recipe.languages, limit=b.limit,
                 num_fewshot=b.num_fewshot, fewshot_path=ctx.resolve(b.fewshot_path) if b.fewshot_path else None,
                 pass_mark=b.pass_mark,
             )
@@ -58,8 +60,8 @@ class EvaluateStage(Stage):
         results: dict[str, dict[str, Any]] = {b.name: {**b.describe(), "model": ctx.recipe.model, "models": {}}
                                               for b in benchmarks}
         predictions: dict[str, dict[str, list[dict]]] = {b.name: {} for b in benchmarks}
-        for label, adapter in self._models(ctx):
-            model, tokenizer = load_for_inference(ctx.recipe.model, adapter)
+        for label, reference, adapter in self._models(ctx):
+            model, tokenizer = load_for_inference(reference, adapter)
             for bench in benchmarks:
                 metrics, preds = evaluate_mcqa(model, tokenizer, bench.records, batch_size, f"{bench.name} · {label}",
                                                bench.style, bench.fewshot, bench.pass_mark)

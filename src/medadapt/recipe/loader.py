@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from medadapt.data.mapping import reader_problem
 from medadapt.errors import RecipeError
 from medadapt.models.templates import shipped_templates, template_file
 from medadapt.recipe.schema import Recipe
@@ -19,14 +20,15 @@ def _location(loc: tuple) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
-def _file_problem(recipe: Recipe, reference: str, base_dir: Path) -> str | None:
+def _file_problem(recipe: Recipe, reference: str, base_dir: Path, folders: bool = False) -> str | None:
     """Why an input reference cannot be used, or None. ``run://<stage>/…`` must name a stage of this recipe."""
     if reference.startswith(RUN_SCHEME):
         stage = reference[len(RUN_SCHEME):].split("/", 1)[0]
         if stage not in Recipe.model_fields or getattr(recipe, stage) is None:
             return f"{reference} names no stage of this recipe"
         return None
-    return None if resolve_path(reference, base_dir).is_file() else f"file not found: {reference}"
+    path = resolve_path(reference, base_dir)
+    return None if path.is_file() or (folders and path.is_dir()) else f"file not found: {reference}"
 
 
 def _missing_files(recipe: Recipe, base_dir: Path) -> list[str]:
@@ -35,14 +37,30 @@ def _missing_files(recipe: Recipe, base_dir: Path) -> list[str]:
     if recipe.chat_template and not template_file(recipe.chat_template, base_dir).is_file():
         problems.append(f"chat_template: not a shipped template ({', '.join(shipped_templates())}) nor a file: "
                         f"{recipe.chat_template}")
+    if recipe.curate:
+        for place, reference in recipe.curate.file_references():
+            if problem := _file_problem(recipe, reference, base_dir):
+                problems.append(f"curate.{place}: {problem}")
     if recipe.data:
-        for i, source in enumerate(recipe.data.qa):
-            if problem := _file_problem(recipe, source.path, base_dir):
-                problems.append(f"data.qa.{i}.path: {problem}")
+        for place, source in recipe.data.all_sources():
+            if problem := _file_problem(recipe, source.path, base_dir, folders=True):
+                problems.append(f"data.{place}.path: {problem}")
+            if problem := reader_problem(source.reader, base_dir):
+                problems.append(f"data.{place}.{'mapping' if source.mapping else 'format'}: {problem}")
+    if recipe.generate:
+        for i, task in enumerate(recipe.generate.tasks):
+            if problem := _file_problem(recipe, task.input, base_dir):
+                problems.append(f"generate.tasks.{i}.input: {problem}")
+    if recipe.train:
+        for place, reference in recipe.train.input_references():
+            if problem := _file_problem(recipe, reference, base_dir):
+                problems.append(f"train.{place}: {problem}")
     if recipe.evaluate:
         for i, bench in enumerate(recipe.evaluate.benchmarks):
             if problem := _file_problem(recipe, bench.path, base_dir):
                 problems.append(f"evaluate.benchmarks.{i}.path: {problem}")
+            if problem := reader_problem(bench.format, base_dir):
+                problems.append(f"evaluate.benchmarks.{i}.format: {problem}")
     return problems
 
 
@@ -54,6 +72,8 @@ def _cross_section_problems(recipe: Recipe) -> list[str]:
         unknown = sorted(set(recipe.data.system_prompt) - set(recipe.languages))
         if unknown:
             problems.append(f"data.system_prompt: languages not in `languages`: {', '.join(unknown)}")
+        if recipe.data.mix and (unknown := sorted(set(recipe.data.mix.by_lang) - set(recipe.languages))):
+            problems.append(f"data.mix.by_lang: languages not in `languages`: {', '.join(unknown)}")
     return problems
 
 
@@ -81,6 +101,14 @@ def load_recipe(path: str | Path) -> Recipe:
     problems = _cross_section_problems(recipe) + _missing_files(recipe, path.parent)
     if problems:
         raise RecipeError(str(path), problems)
+    return recipe
+
+
+def load_recipe_for(path: str | Path, section: str) -> Recipe:
+    """A recipe for a command that runs one stage: the stage's section must be there."""
+    recipe = load_recipe(path)
+    if getattr(recipe, section) is None:
+        raise RecipeError(str(path), [f"{section}: section missing (medadapt {section} needs one)"])
     return recipe
 
 

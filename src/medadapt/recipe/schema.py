@@ -10,59 +10,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from medadapt.crawl.section import CrawlSection
+from medadapt.curate.config import CurateSection
+from medadapt.data.config import DataSection, DataSource  # noqa: F401  (the data section lives with its stage)
+from medadapt.generate.config import GenerateSection
+from medadapt.train.config import LoraConfig, SFTStageConfig, TrainSection  # noqa: F401  (lives with its stage)
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class DataSource(Section):
-    """One input file of Q&A records (``id, source, lang, question, answer``) as JSONL."""
-
-    path: str = Field(description="JSONL file: a path relative to the recipe, or medadapt://...")
-    source: str | None = Field(None, description="Override the records' `source` (for mixing and licences).")
-
-
-class DataSection(Section):
-    """Format: turn Q&A records into chat records for stage-2 SFT."""
-
-    qa: list[DataSource] = Field(min_length=1)
-    system_prompt: dict[str, str] = Field(
-        default_factory=dict, description="System prompt per language; none when the language is absent."
-    )
-    max_examples: int | None = Field(None, gt=0)
-    dev_fraction: float = Field(0.1, ge=0.0, lt=1.0, description="Share of chats held out for the dev split.")
-
-
-class LoraConfig(Section):
-    r: int = Field(8, gt=0)
-    alpha: int = Field(16, gt=0)
-    dropout: float = Field(0.05, ge=0.0, lt=1.0)
-    target_modules: str | list[str] = "all-linear"
-
-
-class SFTStageConfig(Section):
-    """Stage 2: supervised fine-tuning on chats, loss on assistant tokens only."""
-
-    method: Literal["lora"] = "lora"
-    lora: LoraConfig = Field(default_factory=LoraConfig)
-    max_steps: int = Field(30, gt=0)
-    batch_size: int = Field(2, gt=0)
-    grad_accum: int = Field(1, gt=0)
-    learning_rate: float = Field(2e-4, gt=0)
-    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
-    warmup_ratio: float = Field(0.03, ge=0.0, lt=1.0)
-    weight_decay: float = Field(0.0, ge=0.0)
-    max_grad_norm: float = Field(1.0, gt=0)
-    max_length: int = Field(256, gt=8)
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
-        "auto", description="auto: bf16 on a GPU that supports it, fp32 on CPU (CPU bf16 autocast is slow)."
-    )
-    gradient_checkpointing: bool = Field(False, description="Trade compute for memory (useful on a GPU).")
-    threads: int | None = Field(None, gt=0, description="CPU threads for torch; default: all cores.")
-
-
-class TrainSection(Section):
-    stage2: SFTStageConfig
 
 
 class BenchmarkRef(Section):
@@ -70,6 +26,7 @@ class BenchmarkRef(Section):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     path: str
+    format: str = Field("mcqa", description="mcqa (JSONL records) or a data mapping, e.g. gaokerena-mmlu-fa.")
     style: Literal["letters", "cloze", "generate"] = Field(
         "letters",
         description="letters: options shown, score A/B/C/D (MMLU); cloze: score each option's text; "
@@ -110,6 +67,9 @@ class Recipe(Section):
         None, description="A shipped template name (chatml, gemma) or a YAML file; default: the model's own."
     )
     seed: int = 0
+    crawl: CrawlSection | None = None
+    curate: CurateSection | None = None
+    generate: GenerateSection | None = None
     data: DataSection | None = None
     train: TrainSection | None = None
     evaluate: EvaluateSection | None = None

@@ -38,6 +38,14 @@ class RunDir:
         """Where a stage writes while it runs; renamed to :meth:`stage_dir` only on success."""
         return self.root / f".{name}.partial"
 
+    def state_dir(self, name: str) -> Path:
+        """What a resumable stage keeps across attempts (a crawl frontier, a request cache, checkpoints).
+
+        The partial folder is emptied when a stage starts, so work that must survive a kill -9 lives here;
+        it is not part of the stage's output hash.
+        """
+        return self.root / f"{name}-state"
+
 
 @dataclass
 class StageContext:
