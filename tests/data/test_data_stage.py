@@ -77,8 +77,8 @@ def test_cutoff_len_uses_the_models_tokenizer(tmp_path, tiny_model_dir):
     assert mixture["stage2_chat"]["by_lang"]["en"]["tokens"] <= 7 * 128
 
 
-def test_demo_recipe_data_section_is_still_valid():
-    recipe = load_recipe("recipes/demo.yaml")
+def test_legacy_qa_list_still_reads_as_qa_sources():
+    recipe = load_recipe("recipes/demo-fa.yaml")  # written with the first form, `data.qa: [{path: …}]`
     assert recipe.data.all_sources()[0][1].path == "medadapt://demo/qa.jsonl"
     assert recipe.data.all_sources()[0][1].reader == "qa"
 
