@@ -8,7 +8,6 @@ import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 import httpx
 from rich.console import Console
@@ -21,12 +20,9 @@ from medadapt.crawl.section import CrawlSection
 from medadapt.crawl.state import CrawlState, NewLink, Outcome, Pending
 from medadapt.crawl.urls import host_of, normalize, origin
 from medadapt.crawl.warc import WarcStore
+from medadapt.runs.manifest import now
 
 PROGRESS_SECONDS = 10.0
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass

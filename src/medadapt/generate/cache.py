@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
 from pathlib import Path
 
 from medadapt.generate.backend import ChatRequest, Completion
+from medadapt.runs.manifest import now
 from medadapt.runs.sqlite import open_state_db
 
 SCHEMA = """
@@ -39,7 +39,7 @@ class RequestCache:
             "INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (key, backend, model, json.dumps(request.message_dicts(), ensure_ascii=False), json.dumps(request.params),
              completion.text, completion.finish_reason, completion.prompt_tokens, completion.completion_tokens,
-             completion.cost, datetime.now(timezone.utc).isoformat(timespec="seconds")),
+             completion.cost, now()),
         )
 
     def __len__(self) -> int:
