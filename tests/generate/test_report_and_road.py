@@ -49,7 +49,7 @@ def test_recipe_problems_name_the_generate_field(tmp_path):
     with pytest.raises(RecipeError) as info:
         load_recipe(path)
     problems = "\n".join(info.value.problems)
-    assert "generate.backend: Value error, an openai backend needs base_url and model" in problems
+    assert "generate.backend: an openai backend needs base_url and model" in problems
     assert "generate.tasks.1.judge.keep_threshold" in problems
     recipe["generate"]["backend"]["base_url"] = "http://127.0.0.1:9/v1"
     recipe["generate"]["tasks"][1]["keep_threshold"] = 0.5

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import xxhash
@@ -57,12 +58,15 @@ class ContaminationIndex:
     def __len__(self) -> int:
         return len(self._owner)
 
-    def find(self, text: str) -> tuple[EvalItem, str] | None:
-        """The first evaluation item sharing an n-gram with ``text``, and that n-gram."""
+    def matches(self, text: str) -> Iterator[tuple[EvalItem, str]]:
+        """Every (evaluation item, shared n-gram) hit in ``text``, in the order found (an item may repeat)."""
         tokens = match_tokens(text)
         for length in self._lengths:
             for i in range(len(tokens) - length + 1):
                 item = self._owner.get((length, _key(tokens[i : i + length])))
                 if item is not None:
-                    return item, " ".join(tokens[i : i + length])
-        return None
+                    yield item, " ".join(tokens[i : i + length])
+
+    def find(self, text: str) -> tuple[EvalItem, str] | None:
+        """The first evaluation item sharing an n-gram with ``text``, and that n-gram."""
+        return next(self.matches(text), None)

@@ -57,9 +57,19 @@ def eval_mcqa(
     batch_size: Annotated[int, typer.Option(min=1)] = 8,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
     engine: Annotated[Engine, typer.Option(help="medadapt's scorer, or lm-eval's own `hf` model on the same prompts (a cross-check).")] = Engine.medadapt,
+    training_data: Annotated[Optional[list[Path]], typer.Option(help="JSONL the model was trained on: questions found in it are reported (repeatable).")] = None,
+    exclude_contaminated: Annotated[bool, typer.Option(help="Leave questions found in --training-data out of scoring.")] = False,
+    translator: Annotated[Optional[str], typer.Option(help="Translate-pipeline baseline: who translates the questions into --pivot before --model answers (a local model alias/dir, or the served model name with --translator-url).")] = None,
+    translator_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint of the translator, e.g. http://127.0.0.1:8000/v1.")] = None,
+    translator_key_env: Annotated[Optional[str], typer.Option(help="Environment variable holding the translator's API key.")] = None,
+    pivot: Annotated[str, typer.Option(help="The language --model is asked in when --translator is set.")] = "en",
     out: Annotated[Optional[Path], typer.Option(help="Write results.json and predictions.jsonl here.")] = None,
 ) -> None:
-    """Multiple-choice accuracy per subject and language, with standard error and a bootstrap 95 % interval."""
+    """Multiple-choice accuracy per subject and language, with standard error and a bootstrap 95 % interval.
+
+    With --training-data, questions found in the training files are reported (and left out with
+    --exclude-contaminated). With --translator, the model is scored as a translate pipeline: questions in
+    another language are translated into --pivot first (Gaokerena's baseline)."""
     from medadapt.data.jsonl import write_jsonl
     from medadapt.evaluate.benchmark import definitions, locate_definition, prepare_benchmark
     from medadapt.evaluate.mcqa import evaluate_mcqa
@@ -75,6 +85,19 @@ def eval_mcqa(
                               pass_mark=pass_mark if pass_mark is not None else spec.get("pass_mark"))
     if bench.rejected:
         console.print(f"[yellow]{len(bench.rejected)} rows rejected; first: {bench.rejected[0]['reason']}")
+    contamination = None
+    if training_data:
+        from medadapt.evaluate.contamination import check_contamination
+
+        report = check_contamination(bench.records, training_data)
+        contamination = report.as_dict(excluded=exclude_contaminated)
+        console.print(f"{len(report.hits)} of {len(bench.records)} questions found in the training data"
+                      f"{' (left out)' if exclude_contaminated and report.hits else ''}")
+        if exclude_contaminated:
+            bench.records = [r for r in bench.records if r.id not in report.hits]
+    pipeline = None
+    if translator:
+        pipeline = _translate_for_pipeline(bench, model, translator, translator_url, translator_key_env, pivot)
     loaded, tokenizer = load_for_inference(model, adapter)
     cross_check = None
     if engine is Engine.lm_eval:
@@ -94,10 +117,57 @@ def eval_mcqa(
         console.print(f"unparsed answers: {metrics['unparsed']} (counted wrong; see predictions.jsonl)")
     if out:
         out.mkdir(parents=True, exist_ok=True)
-        results = {**bench.describe(), "model": model, "adapter": str(adapter) if adapter else None, "models": {"model": metrics}}
+        results = {**bench.describe(), "model": model, "adapter": str(adapter) if adapter else None,
+                   "models": {"model": metrics}, "contamination": contamination,
+                   "pipelines": {"model": pipeline} if pipeline else {}}
         (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
         write_jsonl(out / "predictions.jsonl", [{"model": "model", **p} for p in predictions])
         console.print(f"Wrote {out / 'results.json'} and predictions.jsonl")
+
+
+def _translate_for_pipeline(bench: Any, model: str, translator: str, url: str | None, key_env: str | None,
+                            pivot: str) -> dict[str, Any]:
+    """Replace the benchmark's questions (and few-shot examples) by their translations into ``pivot``."""
+    from medadapt.evaluate.config import PipelineConfig
+    from medadapt.evaluate.pipeline import translate_questions
+    from medadapt.generate.config import BackendConfig
+    from medadapt.models.registry import medadapt_home
+
+    backend = BackendConfig(kind="openai" if url else "local", model=translator, base_url=url, api_key_env=key_env)
+    config = PipelineConfig(name="cli", model=model, pivot_lang=pivot, translator=backend)
+    groups = {"questions": bench.records, **{f"fewshot:{s}": v for s, v in bench.fewshot.items()}}
+    cache = medadapt_home() / "cache" / "pipeline-translations.sqlite"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    translated = translate_questions(config, groups, cache, translator, Path.cwd())
+    bench.records = translated["questions"].records
+    bench.fewshot = {s: translated[f"fewshot:{s}"].records for s in bench.fewshot}
+    summary = translated["questions"].summary()
+    console.print(f"translated {summary['translated']} questions into {pivot}; "
+                  f"{summary['untranslated_kept_in_source']} unreadable translations kept in the source language")
+    return {"model": model, "pivot_lang": pivot, "translator": translator, **summary}
+
+
+@eval_app.command("import-lm-eval")
+def eval_import_lm_eval(
+    results: Annotated[Path, typer.Argument(help="lm-eval's results_<date>.json (from --output_path).")],
+    task: Annotated[str, typer.Option(help="The task to import.")],
+    out: Annotated[Path, typer.Option(help="Write results.json (and predictions.jsonl with samples) here.")],
+    metric: Annotated[str, typer.Option(help="acc or acc_norm.")] = "acc",
+    samples: Annotated[Optional[Path], typer.Option(help="lm-eval's samples_<task>_<date>.jsonl (default: found beside RESULTS).")] = None,
+    label: Annotated[str, typer.Option(help="The model's label in tables and `eval compare`.")] = "lm-eval",
+) -> None:
+    """Convert an lm-evaluation-harness result into medadapt's results.json, for reports and `eval compare`."""
+    from medadapt.data.jsonl import write_jsonl
+    from medadapt.evaluate.lm_eval_import import import_task
+
+    imported, predictions = import_task(results, task, metric, label, samples)
+    console.print(accuracy_table(f"{task} · lm-eval {metric}", imported["models"][label]))
+    console.print(f"interval: {imported['models'][label]['ci95_method']}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(imported, indent=2, ensure_ascii=False), encoding="utf-8")
+    if predictions:
+        write_jsonl(out / "predictions.jsonl", predictions)
+    console.print(f"Wrote {out / 'results.json'}" + (" and predictions.jsonl" if predictions else ""))
 
 
 def _predictions(path: Path) -> dict[str, dict[str, list[dict]]]:

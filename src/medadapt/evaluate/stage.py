@@ -1,4 +1,6 @@
-"""The evaluate stage: every benchmark, for the base model and the trained one (before/after)."""
+"""The evaluate stage: every benchmark for the base model, the trained one (before/after) and any
+translate-pipeline baseline, after a contamination check against the training data; lm-eval results imported
+beside them."""
 
 from __future__ import annotations
 
@@ -7,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.data.jsonl import write_jsonl
+from medadapt.data.records import MCQARecord
 from medadapt.evaluate.benchmark import PreparedBenchmark, prepare_benchmark
+from medadapt.evaluate.config import EvaluateSection, PipelineConfig
+from medadapt.evaluate.contamination import check_contamination
 from medadapt.evaluate.mcqa import evaluate_mcqa
 from medadapt.evaluate.metrics import mcnemar
 from medadapt.recipe import Recipe
@@ -16,18 +21,34 @@ from medadapt.runs.stage import RunDir, Stage, StageContext
 from medadapt.train.outputs import trained_model
 
 
+def training_references(recipe: Recipe) -> list[str]:
+    """The files the decontamination check reads: the recipe's list, or what the train section trained on."""
+    section: EvaluateSection = recipe.evaluate
+    if section.decontamination.action == "off":
+        return []
+    if section.decontamination.training_data is not None:
+        return section.decontamination.training_data
+    return [reference for _, reference in recipe.train.input_references()] if recipe.train else []
+
+
 class EvaluateStage(Stage):
     name = "evaluate"
+    version = "2"
 
     def config(self, recipe: Recipe) -> dict[str, Any]:
         return {"model": recipe.model, "evaluate": recipe.evaluate.model_dump(mode="json"), "trained": bool(recipe.train)}
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
+        section: EvaluateSection = recipe.evaluate
         paths = {}
-        for bench in recipe.evaluate.benchmarks:
+        for bench in section.benchmarks:
             paths[f"benchmark.{bench.name}"] = resolve_path(bench.path, recipe_dir, run.root)
             if bench.fewshot_path:
                 paths[f"fewshot.{bench.name}"] = resolve_path(bench.fewshot_path, recipe_dir, run.root)
+        for i, reference in enumerate(training_references(recipe)):
+            paths[f"training.{i}"] = resolve_path(reference, recipe_dir, run.root)
+        for i, imported in enumerate(section.lm_eval_results):
+            paths[f"lm_eval.{i}"] = resolve_path(imported.file, recipe_dir, run.root)
         if recipe.train:
             paths["trained"] = run.stage_dir("train")
         return paths
@@ -51,37 +72,100 @@ class EvaluateStage(Stage):
             for b in ctx.recipe.evaluate.benchmarks
         ]
 
+    def _decontaminate(self, ctx: StageContext, bench: PreparedBenchmark) -> dict[str, Any] | None:
+        """Check the questions against the training files; with ``exclude``, drop the ones found."""
+        spec = ctx.recipe.evaluate.decontamination
+        files = [ctx.resolve(r) for r in training_references(ctx.recipe)]
+        if not files:
+            return None
+        report = check_contamination(bench.records, files, spec.ngram, spec.min_words)
+        ctx.console.print(f"{bench.name}: {len(report.hits)} of {len(bench.records)} questions found in the training "
+                          f"data ({'left out of scoring' if spec.action == 'exclude' else 'reported'})")
+        if spec.action == "exclude" and report.hits:
+            bench.records = [r for r in bench.records if r.id not in report.hits]
+        return report.as_dict(excluded=spec.action == "exclude")
+
+    def _pipeline_questions(self, ctx: StageContext, pipeline: PipelineConfig,
+                            benchmarks: list[PreparedBenchmark]) -> dict[str, Any]:
+        """Each benchmark's questions and few-shot examples in the pivot language (cached translations)."""
+        from medadapt.evaluate.pipeline import translate_questions
+
+        groups: dict[str, list[MCQARecord]] = {}
+        for bench in benchmarks:
+            groups[bench.name] = bench.records
+            for subject, examples in bench.fewshot.items():
+                groups[f"{bench.name}\x00{subject}"] = examples
+        with ctx.console.status(f"pipeline {pipeline.name}: translating questions into {pipeline.pivot_lang}…"):
+            return translate_questions(pipeline, groups, ctx.run.state_dir(self.name) / f"pipeline-{pipeline.name}.sqlite",
+                                       ctx.recipe.model, ctx.recipe_dir,
+                                       ctx.resolve(pipeline.prompts) if pipeline.prompts else None)
+
     def run(self, ctx: StageContext) -> dict[str, Any]:
         from medadapt.models.loading import load_for_inference
 
+        section: EvaluateSection = ctx.recipe.evaluate
         benchmarks = self._benchmarks(ctx)
-        batch_size = ctx.recipe.evaluate.batch_size
-        summary: dict[str, Any] = {}
-        results: dict[str, dict[str, Any]] = {b.name: {**b.describe(), "model": ctx.recipe.model, "models": {}}
-                                              for b in benchmarks}
+        results: dict[str, dict[str, Any]] = {}
+        for b in benchmarks:
+            contamination = self._decontaminate(ctx, b)
+            results[b.name] = {**b.describe(), "model": ctx.recipe.model, "models": {}, "contamination": contamination}
         predictions: dict[str, dict[str, list[dict]]] = {b.name: {} for b in benchmarks}
+        summary: dict[str, Any] = {}
+
+        def score(label: str, model: Any, tokenizer: Any, bench: PreparedBenchmark, records: list[MCQARecord],
+                  fewshot: dict[str, list[MCQARecord]]) -> None:
+            metrics, preds = evaluate_mcqa(model, tokenizer, records, section.batch_size, f"{bench.name} · {label}",
+                                           bench.style, fewshot, bench.pass_mark)
+            results[bench.name]["models"][label] = metrics
+            predictions[bench.name][label] = preds
+            summary[f"{bench.name}.{label}.acc"] = metrics["acc"]
+            low, high = metrics["ci95"]
+            ctx.console.print(f"{bench.name} · {label}: accuracy {metrics['acc']:.3f} "
+                              f"(95 % CI {low:.3f}–{high:.3f}, n={metrics['n']})")
+
         for label, reference, adapter in self._models(ctx):
             model, tokenizer = load_for_inference(reference, adapter)
             for bench in benchmarks:
-                metrics, preds = evaluate_mcqa(model, tokenizer, bench.records, batch_size, f"{bench.name} · {label}",
-                                               bench.style, bench.fewshot, bench.pass_mark)
-                results[bench.name]["models"][label] = metrics
-                predictions[bench.name][label] = preds
-                summary[f"{bench.name}.{label}.acc"] = metrics["acc"]
-                low, high = metrics["ci95"]
-                ctx.console.print(f"{bench.name} · {label}: accuracy {metrics['acc']:.3f} "
-                                  f"(95 % CI {low:.3f}–{high:.3f}, n={metrics['n']})")
+                score(label, model, tokenizer, bench, bench.records, bench.fewshot)
             del model
+        for pipeline in section.pipelines:
+            translated = self._pipeline_questions(ctx, pipeline, benchmarks)
+            model, tokenizer = load_for_inference(pipeline.model)
+            label = f"pipeline:{pipeline.name}"
+            for bench in benchmarks:
+                fewshot = {s: translated[f"{bench.name}\x00{s}"].records for s in bench.fewshot}
+                score(label, model, tokenizer, bench, translated[bench.name].records, fewshot)
+                results[bench.name].setdefault("pipelines", {})[label] = {
+                    "model": pipeline.model, "pivot_lang": pipeline.pivot_lang,
+                    "translator": pipeline.translator.model or ctx.recipe.model, **translated[bench.name].summary()}
+            del model
+        self._import_lm_eval(ctx, results, predictions)
 
-        for bench in benchmarks:
-            by_model = predictions[bench.name]
+        for name, by_model in predictions.items():
             if {"base", "trained"} <= set(by_model):
-                results[bench.name]["mcnemar_trained_vs_base"] = mcnemar(
+                results[name]["mcnemar_trained_vs_base"] = mcnemar(
                     [p["correct"] for p in by_model["trained"]], [p["correct"] for p in by_model["base"]])
-            folder = ctx.out / bench.name
+            folder = ctx.out / name
             folder.mkdir()
-            (folder / "results.json").write_text(json.dumps(results[bench.name], indent=2, ensure_ascii=False),
-                                                 encoding="utf-8")
+            (folder / "results.json").write_text(json.dumps(results[name], indent=2, ensure_ascii=False), encoding="utf-8")
             write_jsonl(folder / "predictions.jsonl", [{"model": m, **p} for m, ps in by_model.items() for p in ps])
-            write_jsonl(folder / "rejected.jsonl", bench.rejected)
+            bench = next((b for b in benchmarks if b.name == name), None)
+            write_jsonl(folder / "rejected.jsonl", bench.rejected if bench else [])
         return summary
+
+    def _import_lm_eval(self, ctx: StageContext, results: dict[str, dict[str, Any]],
+                        predictions: dict[str, dict[str, list[dict]]]) -> None:
+        """lm-eval tasks as a column of a benchmark's table, or as a table of their own."""
+        from medadapt.evaluate.lm_eval_import import import_task
+
+        for spec in ctx.recipe.evaluate.lm_eval_results:
+            imported, preds = import_task(ctx.resolve(spec.file), spec.task, spec.metric, spec.label)
+            if spec.benchmark:
+                results[spec.benchmark]["models"][spec.label] = imported["models"][spec.label]
+                predictions[spec.benchmark][spec.label] = preds
+            else:
+                name = f"{spec.task}.{spec.label}"
+                results[name] = imported
+                predictions[name] = {spec.label: preds}
+            ctx.console.print(f"imported lm-eval {spec.task} ({spec.metric}) as {spec.label}: "
+                              f"{imported['models'][spec.label]['acc']:.3f}")

@@ -96,7 +96,7 @@ def load_recipe(path: str | Path) -> Recipe:
     try:
         recipe = Recipe.model_validate(raw)
     except ValidationError as exc:
-        problems = [f"{_location(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        problems = [f"{_location(err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()]
         raise RecipeError(str(path), problems) from None
     problems = _cross_section_problems(recipe) + _missing_files(recipe, path.parent)
     if problems:

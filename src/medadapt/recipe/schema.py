@@ -13,38 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from medadapt.crawl.section import CrawlSection
 from medadapt.curate.config import CurateSection
 from medadapt.data.config import DataSection, DataSource  # noqa: F401  (the data section lives with its stage)
+from medadapt.evaluate.config import EvaluateSection
 from medadapt.generate.config import GenerateSection
 from medadapt.train.config import LoraConfig, SFTStageConfig, TrainSection  # noqa: F401  (lives with its stage)
 
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class BenchmarkRef(Section):
-    """A multiple-choice benchmark: JSONL of mcqa records (question, choices, 0-based answer, subject)."""
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    path: str
-    format: str = Field("mcqa", description="mcqa (JSONL records) or a data mapping, e.g. gaokerena-mmlu-fa.")
-    style: Literal["letters", "cloze", "generate"] = Field(
-        "letters",
-        description="letters: options shown, score A/B/C/D (MMLU); cloze: score each option's text; "
-        "generate: the model answers in a chat turn and its answer is parsed into an option.",
-    )
-    num_fewshot: int = Field(0, ge=0, description="Solved examples before each question (same per subject).")
-    fewshot_path: str | None = Field(
-        None, description="Where the solved examples come from; default: the benchmark's first questions of each "
-        "subject, which are then not scored.",
-    )
-    pass_mark: float | None = Field(None, gt=0, le=1, description="Pass/fail threshold on accuracy (e.g. 0.36).")
-    limit: int | None = Field(None, gt=0)
-
-
-class EvaluateSection(Section):
-    benchmarks: list[BenchmarkRef] = Field(min_length=1)
-    batch_size: int = Field(8, gt=0)
-    compare_base: bool = Field(True, description="Also score the base model, for a before/after table.")
 
 
 class ReportSection(Section):

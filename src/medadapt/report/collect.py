@@ -26,17 +26,26 @@ def accuracy_table(results: dict[str, Any]) -> dict[str, Any]:
     models = list(results["models"])
     per_model = [results["models"][m] for m in models]
 
-    def cell(metrics: dict[str, Any]) -> dict[str, Any]:
-        return {"acc": metrics["acc"], "ci95": metrics.get("ci95")}
+    def cell(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
+        """None where a model has no figure for the group (an imported aggregate has no subjects)."""
+        return {"acc": metrics["acc"], "ci95": metrics.get("ci95")} if metrics else None
 
     rows = [{"group": "overall (micro)", "n": results["n"], "cells": [cell(m) for m in per_model]},
             {"group": "macro over subjects", "n": results["n"],
              "cells": [{"acc": m["macro_acc"], "ci95": None} for m in per_model]}]
     for kind, prefix in (("by_subject", "subject"), ("by_lang", "language")):
         for key, value in per_model[0][kind].items():
-            rows.append({"group": f"{prefix}: {key}", "n": value["n"], "cells": [cell(m[kind][key]) for m in per_model]})
+            rows.append({"group": f"{prefix}: {key}", "n": value["n"],
+                         "cells": [cell(m.get(kind, {}).get(key)) for m in per_model]})
+    if {"base", "trained"} <= set(models):
+        before, after = models.index("base"), models.index("trained")
+        for row in rows:
+            cells = row["cells"]
+            row["delta"] = cells[after]["acc"] - cells[before]["acc"] if cells[before] and cells[after] else None
     return {
         "name": results["benchmark"], "models": models, "rows": rows, "style": results.get("style", "letters"),
+        "contamination": results.get("contamination"), "pipelines": results.get("pipelines") or {},
+        "source": results.get("source"),
         "style_note": STYLE_NOTES.get(results.get("style", "letters"), ""),
         "num_fewshot": results.get("num_fewshot", 0), "pass_mark": results.get("pass_mark"),
         "passed": [m.get("passed") for m in per_model], "unparsed": [m.get("unparsed") for m in per_model],

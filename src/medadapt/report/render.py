@@ -47,14 +47,15 @@ def plot_accuracy(table: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in table["rows"] if r["group"].startswith("subject: ")]
+    rows = [r for r in table["rows"] if r["group"].startswith("subject: ")] or table["rows"][:1]
     fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=120)
     width = 0.8 / len(table["models"])
     for m, model in enumerate(table["models"]):
-        accs = [r["cells"][m]["acc"] for r in rows]
-        errors = [[a - r["cells"][m]["ci95"][0] for a, r in zip(accs, rows)],
-                  [r["cells"][m]["ci95"][1] - a for a, r in zip(accs, rows)]]
-        ax.bar([i + m * width for i in range(len(rows))], accs, width, yerr=errors, capsize=2, label=model)
+        cells = [(i, r["cells"][m]) for i, r in enumerate(rows) if r["cells"][m]]
+        accs = [c["acc"] for _, c in cells]
+        errors = [[a - (c["ci95"] or [a, a])[0] for a, (_, c) in zip(accs, cells)],
+                  [(c["ci95"] or [a, a])[1] - a for a, (_, c) in zip(accs, cells)]]
+        ax.bar([i + m * width for i, _ in cells], accs, width, yerr=errors, capsize=2, label=model)
     if table["pass_mark"] is not None:
         ax.axhline(table["pass_mark"], color="red", linestyle="--", linewidth=1, label="pass mark")
     ax.set_xticks([i + width * (len(table["models"]) - 1) / 2 for i in range(len(rows))])
