@@ -96,36 +96,42 @@ def _score_with_cache(model: Any, requests: list[Request], batch_size: int, pad_
             for b, request in enumerate(batch):
                 for choice, cont in enumerate(request.continuations):
                     scores[request.question][choice] = float(last[b, cont[0]])
-            choices = max(len(r.continuations) for r in batch)
-            tail = max(len(c) - 1 for r in batch for c in r.continuations)
-            if tail:
-                _score_continuation_tails(forward, cache, batch, mask, choices, tail, pad_id, scores)
+            _score_continuation_tails(forward, cache, batch, mask, pad_id, scores, batch_size)
             advance(len(batch))
 
 
-def _score_continuation_tails(forward, cache, batch, context_mask, choices: int, width: int, pad_id: int,
-                              scores: Scores) -> None:
-    """Tokens 2… of every continuation, all choices of all questions in one pass over the repeated cache."""
+def _rows_of(cache: Any, rows: Any) -> Any:
+    """A new cache holding the given batch rows of ``cache`` (a row may repeat: one per choice)."""
+    from transformers import DynamicCache
+
+    return DynamicCache(ddp_cache_data=[(layer.keys[rows], layer.values[rows]) for layer in cache.layers])
+
+
+def _score_continuation_tails(forward, cache, batch, context_mask, pad_id: int, scores: Scores,
+                              rows_per_pass: int) -> None:
+    """Tokens 2… of every continuation, over the cached contexts. The (question, choice) rows are sorted by
+    continuation length and scored ``rows_per_pass`` at a time, each pass padded only to its own longest
+    continuation: option texts differ a lot in length, and padding to the batch's longest wastes most of it."""
     import torch
 
-    cache.batch_repeat_interleave(choices)
-    rows = len(batch) * choices
-    ids = torch.full((rows, width), pad_id, dtype=torch.long)
-    mask = torch.cat([context_mask.repeat_interleave(choices, dim=0), torch.zeros((rows, width), dtype=torch.long)], 1)
-    lengths = context_mask.sum(-1).repeat_interleave(choices)
-    positions = lengths[:, None] + torch.arange(width)[None]
-    for b, request in enumerate(batch):
-        for choice, cont in enumerate(request.continuations):
-            row = b * choices + choice
+    rows = sorted(((b, choice, cont) for b, request in enumerate(batch)
+                   for choice, cont in enumerate(request.continuations) if len(cont) > 1), key=lambda r: -len(r[2]))
+    context_width = context_mask.shape[1]
+    for start in range(0, len(rows), rows_per_pass):
+        part = rows[start : start + rows_per_pass]
+        width = len(part[0][2]) - 1
+        owners = torch.tensor([b for b, _, _ in part])
+        ids = torch.full((len(part), width), pad_id, dtype=torch.long)
+        mask = torch.cat([context_mask[owners], torch.zeros((len(part), width), dtype=torch.long)], 1)
+        positions = context_mask[owners].sum(-1)[:, None] + torch.arange(width)[None]
+        for row, (_, _, cont) in enumerate(part):
             ids[row, : len(cont) - 1] = torch.tensor(cont[:-1], dtype=torch.long)
-            mask[row, context_mask.shape[1] : context_mask.shape[1] + len(cont) - 1] = 1
-    logprobs = forward(ids, mask, positions, cache, keep=width)
-    for b, request in enumerate(batch):
-        for choice, cont in enumerate(request.continuations):
-            if len(cont) > 1:
-                targets = torch.tensor(cont[1:], device=logprobs.device)
-                picked = logprobs[b * choices + choice, : len(cont) - 1].gather(1, targets[:, None])
-                scores[request.question][choice] += float(picked.sum())
+            mask[row, context_width : context_width + len(cont) - 1] = 1
+        logprobs = forward(ids, mask, positions, _rows_of(cache, owners.to(cache.layers[0].keys.device)), keep=width)
+        for row, (b, choice, cont) in enumerate(part):
+            targets = torch.tensor(cont[1:], device=logprobs.device)
+            picked = logprobs[row, : len(cont) - 1].gather(1, targets[:, None])
+            scores[batch[b].question][choice] += float(picked.sum())
 
 
 def score_requests(model: Any, tokenizer: Any, requests: list[Request], batch_size: int, label: str) -> Scores:
