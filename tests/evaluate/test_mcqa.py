@@ -90,14 +90,15 @@ def test_mean_stderr_matches_sample_formula():
     assert mean_stderr([1.0]) == 0.0
 
 
-def test_cloze_scores_option_text_and_normalises_by_bytes(tiny_inference):
+def test_cloze_scores_option_text_and_normalises_like_lm_eval_acc_norm(tiny_inference):
     model, tok = tiny_inference
     context, continuations = mcqa_prompt(RECORDS[0], "cloze")
     assert "A. Aspirin" not in context and context.endswith("injection?\nAnswer:")
     assert continuations == [" Aspirin", " Insulin", " Metformin", " Vitamin D"]
     metrics, predictions = evaluate_mcqa(model, tok, RECORDS, batch_size=3, label="cloze", style="cloze")
-    for p in predictions:
-        per_byte = [ll / len(c.encode()) for ll, c in zip(p["loglik"], continuations)]
-        assert p["pred"] == max(range(4), key=lambda i: per_byte[i])
+    for record, p in zip(RECORDS, predictions):
+        # lm-eval: argmax(lls / completion_len), completion_len = len(choice) in characters, no delimiter
+        per_char = [ll / len(choice.strip()) for ll, choice in zip(p["loglik"], record.choices)]
+        assert p["pred"] == max(range(len(per_char)), key=lambda i: per_char[i])
     rows = build_rows(tok, RECORDS, "cloze")
     assert len(rows) == 4 * len(RECORDS)  # multi-token options: one pass per choice

@@ -55,6 +55,7 @@ class PreparedBenchmark:
     style: str = "letters"
     fewshot: dict[str, list[MCQARecord]] = field(default_factory=dict)
     pass_mark: float | None = None
+    chat: bool = False
 
     def describe(self) -> dict:
         """What results.json records about the benchmark itself."""
@@ -63,12 +64,14 @@ class PreparedBenchmark:
             "n": len(self.records), "rejected": len(self.rejected),
             "num_fewshot": max((len(v) for v in self.fewshot.values()), default=0),
             "fewshot_ids": sorted(r.id for v in self.fewshot.values() for r in v), "pass_mark": self.pass_mark,
+            "chat_template": self.chat,
         }
 
 
 def prepare_benchmark(
     name: str, path: Path, *, fmt: str = "mcqa", style: str = "letters", languages: list[str] | None = None,
     limit: int | None = None, num_fewshot: int = 0, fewshot_path: Path | None = None, pass_mark: float | None = None,
+    chat: bool = False,
 ) -> PreparedBenchmark:
     """Load and select questions. Few-shot examples drawn from the benchmark itself are removed from scoring."""
     loaded, rejected = load_questions(path, fmt)
@@ -85,4 +88,4 @@ def prepare_benchmark(
             records = [r for r in records if r.id not in used]
     if limit:
         records = records[:limit]
-    return PreparedBenchmark(name, path, records, rejected, style, fewshot, pass_mark)
+    return PreparedBenchmark(name, path, records, rejected, style, fewshot, pass_mark, chat)

@@ -52,6 +52,7 @@ def eval_mcqa(
     adapter: Annotated[Optional[Path], typer.Option(help="A LoRA adapter folder to apply to the model.")] = None,
     style: Annotated[Optional[Style], typer.Option(help="letters: score A-D (MMLU, the default); cloze: score option texts; generate: parse a free answer.")] = None,
     num_fewshot: Annotated[int, typer.Option(min=0, help="Solved examples per subject before each question.")] = 0,
+    chat_template: Annotated[bool, typer.Option(help="Render prompts with the model's chat template (lm-eval's --apply_chat_template).")] = False,
     fewshot: Annotated[Optional[Path], typer.Option(help="Where the examples come from (default: the benchmark itself).")] = None,
     pass_mark: Annotated[Optional[float], typer.Option(min=0, max=1, help="Pass/fail threshold, e.g. 0.36.")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 8,
@@ -82,7 +83,7 @@ def eval_mcqa(
     style_name = style.value if style else spec.get("style", "letters")
     bench = prepare_benchmark(benchmark if spec else path.stem, path, fmt=spec.get("format", format), style=style_name,
                               limit=limit, num_fewshot=num_fewshot, fewshot_path=fewshot,
-                              pass_mark=pass_mark if pass_mark is not None else spec.get("pass_mark"))
+                              pass_mark=pass_mark if pass_mark is not None else spec.get("pass_mark"), chat=chat_template)
     if bench.rejected:
         console.print(f"[yellow]{len(bench.rejected)} rows rejected; first: {bench.rejected[0]['reason']}")
     contamination = None
@@ -108,7 +109,7 @@ def eval_mcqa(
             raise typer.BadParameter("--engine lm-eval scores a model directory; merge the adapter first (medadapt export)")
         cross_check = lm_eval_model(resolve_model(model), batch_size)
     metrics, predictions = evaluate_mcqa(loaded, tokenizer, bench.records, batch_size, bench.name, bench.style,
-                                         bench.fewshot, bench.pass_mark, cross_check)
+                                         bench.fewshot, bench.pass_mark, cross_check, chat=bench.chat)
     console.print(accuracy_table(f"{bench.name} · {model} · {style_name}", metrics))
     if bench.pass_mark is not None:
         verdict = "[green]passed[/green]" if metrics["passed"] else "[red]failed[/red]"

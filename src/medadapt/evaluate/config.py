@@ -32,6 +32,9 @@ class BenchmarkRef(_Section):
     )
     pass_mark: float | None = Field(None, gt=0, le=1, description="Pass/fail threshold on accuracy (e.g. 0.36).")
     limit: int | None = Field(None, gt=0)
+    chat_template: bool = Field(
+        False, description="letters/cloze: render each prompt with the model's chat template (lm-eval's "
+        "--apply_chat_template: description as system message, examples and question as one user turn).")
 
 
 class DecontaminationConfig(_Section):

@@ -7,20 +7,22 @@ from typing import Any
 
 from medadapt.data.records import MCQARecord
 from medadapt.evaluate.metrics import summarise
+from medadapt.evaluate.prompts import TARGET_DELIMITER
 from medadapt.evaluate.requests import build_requests
 from medadapt.evaluate.scoring import score_requests
 
 
 def predict_loglik(
     model: Any, tokenizer: Any, records: list[MCQARecord], batch_size: int, label: str, style: str = "letters",
-    fewshot: dict[str, list[MCQARecord]] | None = None, lm_eval: Any = None,
+    fewshot: dict[str, list[MCQARecord]] | None = None, lm_eval: Any = None, chat: bool = False,
 ) -> list[dict[str, Any]]:
     """Per-question predictions: the choice of highest log-likelihood (lm-eval's ``acc``); for ``cloze`` the
-    highest log-likelihood per byte of the choice's text (``acc_norm``), so long options are not penalised.
+    highest log-likelihood per character of the choice's text (lm-eval's ``acc_norm``: the text without the
+    target delimiter), so long options are not penalised.
 
     ``lm_eval``: an lm-eval model to score the same requests with instead (a cross-check of the scorer).
     """
-    requests = build_requests(tokenizer, records, style, fewshot)
+    requests = build_requests(tokenizer, records, style, fewshot, chat)
     if lm_eval is not None:
         from medadapt.evaluate.lm_eval_engine import lm_eval_scores
 
@@ -31,7 +33,8 @@ def predict_loglik(
     for q, record in enumerate(records):
         loglik = [scores[q][i] for i in range(len(record.choices))]
         continuations = requests[q].text[1]
-        ranked = [ll / len(c.encode()) for ll, c in zip(loglik, continuations)] if style == "cloze" else loglik
+        ranked = ([ll / len(c.removeprefix(TARGET_DELIMITER)) for ll, c in zip(loglik, continuations)]
+                  if style == "cloze" else loglik)
         pred = max(range(len(ranked)), key=ranked.__getitem__)
         predictions.append({
             "id": record.id, "lang": record.lang, "subject": record.subject, "answer": record.answer,
@@ -43,6 +46,7 @@ def predict_loglik(
 def evaluate_mcqa(
     model: Any, tokenizer: Any, records: list[MCQARecord], batch_size: int, label: str, style: str = "letters",
     fewshot: dict[str, list[MCQARecord]] | None = None, pass_mark: float | None = None, lm_eval: Any = None,
+    chat: bool = False,
 ) -> tuple[dict, list[dict]]:
     """Scores (overall, macro over subjects, by subject, by language, CI, pass/fail) and predictions."""
     if style == "generate":
@@ -50,5 +54,5 @@ def evaluate_mcqa(
 
         predictions = predict_generative(model, tokenizer, records, batch_size, label)
     else:
-        predictions = predict_loglik(model, tokenizer, records, batch_size, label, style, fewshot, lm_eval)
+        predictions = predict_loglik(model, tokenizer, records, batch_size, label, style, fewshot, lm_eval, chat)
     return summarise(predictions, pass_mark), predictions

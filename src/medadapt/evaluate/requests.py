@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from medadapt.data.records import MCQARecord
-from medadapt.evaluate.prompts import mcqa_prompt, prompt_templates
+from medadapt.evaluate.prompts import TARGET_DELIMITER, mcqa_prompt, prompt_templates
 
 
 @dataclass
@@ -49,28 +49,45 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
     return n
 
 
+def as_chat(tokenizer: Any, description: str, text: str, block: str) -> tuple[str, str]:
+    """lm-eval's ``--apply_chat_template`` layout: the description as the system message, the examples and the
+    question as one user message, then the assistant header; the continuation follows with no delimiter.
+    Returns the rendered context and its part up to the end of the few-shot ``block`` (the shared prefix)."""
+    rendered = tokenizer.apply_chat_template([{"role": "system", "content": description}, {"role": "user", "content": text}],
+                                             tokenize=False, add_generation_prompt=True)
+    at = rendered.find(block) if block else -1
+    return rendered, rendered[: at + len(block)] if at >= 0 else ""
+
+
 def build_requests(
-    tokenizer: Any, records: list[MCQARecord], style: str = "letters", fewshot: dict[str, list[MCQARecord]] | None = None
+    tokenizer: Any, records: list[MCQARecord], style: str = "letters", fewshot: dict[str, list[MCQARecord]] | None = None,
+    chat: bool = False,
 ) -> list[Request]:
-    """One request per record; ``fewshot`` maps a subject to its solved examples (the same for all its questions)."""
+    """One request per record; ``fewshot`` maps a subject to its solved examples (the same for all its questions).
+
+    ``chat``: render each prompt with the tokenizer's chat template (lm-eval's ``--apply_chat_template``); the
+    rendered text carries its own special tokens, so none are added when tokenising it."""
     requests = []
     prefix_ids: dict[str, list[int]] = {}
+    special = {"add_special_tokens": False} if chat else {}
     for q, record in enumerate(records):
         context, continuations = mcqa_prompt(record, style)
         key = f"{record.lang}/{record.subject}"
         examples = (fewshot or {}).get(record.subject, [])
-        prefix = ""
-        if examples:
-            description = _description(record)
-            prefix = description + fewshot_block(examples, style)
-            context = prefix + context[len(description):]
-        context_ids = tokenizer(context)["input_ids"]
-        conts = [tokenizer(context + c)["input_ids"][len(context_ids):] for c in continuations]
+        description = _description(record)
+        block = fewshot_block(examples, style) if examples else ""
+        prefix = description + block if examples else ""
+        context = description + block + context[len(description):]
+        if chat:
+            context, prefix = as_chat(tokenizer, description, context[len(description):], block)
+            continuations = [c.removeprefix(TARGET_DELIMITER) for c in continuations]
+        context_ids = tokenizer(context, **special)["input_ids"]
+        conts = [tokenizer(context + c, **special)["input_ids"][len(context_ids):] for c in continuations]
         if not examples:  # a zero-shot description is too short to be worth a cache of its own
             requests.append(Request(q, context_ids, conts, text=(context, continuations)))
             continue
         if key not in prefix_ids:
-            prefix_ids[key] = tokenizer(prefix)["input_ids"]
+            prefix_ids[key] = tokenizer(prefix, **special)["input_ids"]
         # tokens at the prefix/question boundary may merge: share only what both tokenisations agree on,
         # and always leave at least one context token to compute per question
         shared = min(_common_prefix(prefix_ids[key], context_ids), len(context_ids) - 1)

@@ -67,7 +67,7 @@ class EvaluateStage(Stage):
             prepare_benchmark(
                 b.name, ctx.resolve(b.path), fmt=b.format, style=b.style, languages=ctx.recipe.languages, limit=b.limit,
                 num_fewshot=b.num_fewshot, fewshot_path=ctx.resolve(b.fewshot_path) if b.fewshot_path else None,
-                pass_mark=b.pass_mark,
+                pass_mark=b.pass_mark, chat=b.chat_template,
             )
             for b in ctx.recipe.evaluate.benchmarks
         ]
@@ -115,7 +115,7 @@ class EvaluateStage(Stage):
         def score(label: str, model: Any, tokenizer: Any, bench: PreparedBenchmark, records: list[MCQARecord],
                   fewshot: dict[str, list[MCQARecord]]) -> None:
             metrics, preds = evaluate_mcqa(model, tokenizer, records, section.batch_size, f"{bench.name} · {label}",
-                                           bench.style, fewshot, bench.pass_mark)
+                                           bench.style, fewshot, bench.pass_mark, chat=bench.chat)
             results[bench.name]["models"][label] = metrics
             predictions[bench.name][label] = preds
             summary[f"{bench.name}.{label}.acc"] = metrics["acc"]

@@ -16,7 +16,7 @@ def _json(path: Path) -> Any:
 
 STYLE_NOTES = {
     "letters": "log-likelihood of the answer letter, options shown (lm-evaluation-harness MMLU layout)",
-    "cloze": "log-likelihood per byte of each option's own text (acc_norm)",
+    "cloze": "log-likelihood per character of each option's own text (lm-eval's acc_norm)",
     "generate": "the model's free answer, parsed into an option (unparsed answers count as wrong)",
 }
 
