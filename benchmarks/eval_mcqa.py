@@ -33,8 +33,14 @@ SETTINGS = [("zero-shot letters", "letters", 0), ("zero-shot option texts", "clo
 
 
 def first_questions(records: list[MCQARecord], n: int) -> list[MCQARecord]:
-    """``n`` questions; a file with fewer is cycled (ids made unique), which changes nothing in the timing."""
-    return [records[i % len(records)].model_copy(update={"id": f"{records[i % len(records)].id}#{i}"}) for i in range(n)]
+    """``n`` distinct questions; a file with fewer is cycled, each repeat numbered in its text: both systems
+    score identical requests once, so plain repeats would time a fraction of the work."""
+    picked = []
+    for i in range(n):
+        record, round_ = records[i % len(records)], i // len(records)
+        question = f"{record.question} ({round_ + 1})" if round_ else record.question
+        picked.append(record.model_copy(update={"id": f"{record.id}#{i}", "question": question}))
+    return picked
 
 
 def main() -> None:

@@ -63,3 +63,19 @@ def test_fewshot_layout_follows_lm_eval(tiny_tokenizer):
     text = tiny_tokenizer.decode(request.context)
     assert text.startswith("The following are multiple choice questions (with answers) about pharmacology.\n\n" + block)
     assert text.endswith("Which is a biguanide?\nA. Aspirin\nB. Insulin\nC. Metformin\nD. Vitamin D\nAnswer:")
+
+
+@pytest.mark.parametrize("style", ["letters", "cloze"])
+def test_a_repeated_question_is_scored_once_with_the_same_numbers(tiny_inference, style):
+    model, tok = tiny_inference
+    repeated = POOL + [POOL[0].model_copy(update={"id": "again"}), POOL[5].model_copy(update={"id": "again-fa"})]
+    rows_seen = []
+    hook = model.register_forward_pre_hook(lambda _, args, kwargs: rows_seen.append(kwargs["input_ids"].shape[0]),
+                                           with_kwargs=True)
+    try:
+        scores = score_requests(model, tok, build_requests(tok, repeated, style), 16, "repeats")
+    finally:
+        hook.remove()
+    assert scores[len(POOL)] == scores[0] and scores[len(POOL) + 1] == scores[5]
+    contexts_scored = rows_seen[0]  # the first pass holds every distinct context (batch 16 > 9 questions)
+    assert contexts_scored == len(POOL)

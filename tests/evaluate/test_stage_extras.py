@@ -9,7 +9,7 @@ import json
 from typer.testing import CliRunner
 
 from medadapt.cli.main import app
-from medadapt.generate.fake_server import FakeOpenAI, serve
+from medadapt.generate.fake_server import FakeOpenAI, default_responder, serve
 
 LEAKED = "Which enzyme is deficient in classic phenylketonuria presenting in early infancy with seizures?"
 QUESTIONS = [("en", LEAKED), ("en", "Which nerve supplies the diaphragm in adults?"),
@@ -41,7 +41,14 @@ def test_decontaminate_pipeline_and_lm_eval_import(tmp_path, tiny_model_dir):
          "subject": "anatomy"} for i, (lang, q) in enumerate(QUESTIONS)])
     write_jsonl(tmp_path / "trained_on.jsonl", [{"id": "t1", "text": "Forum post: " + LEAKED + " I think PAH."}])
     results_file = lm_eval_files(tmp_path / "lm-eval")
-    fake = FakeOpenAI()
+    write_jsonl(tmp_path / "held_out.jsonl", [
+        {"id": "h1", "source": "t", "lang": "en", "question": "Is aspirin safe for children?", "answer": "No."},
+        {"id": "h2", "source": "t", "lang": "fa", "question": "تب کودکم بالاست", "answer": "به پزشک مراجعه کنید."}])
+
+    def responder(body):  # a judge that always prefers the answer shown first; translations as usual
+        return '{"better": "1", "reason": "first"}' if '"better"' in body["messages"][-1]["content"] else default_responder(body)
+
+    fake = FakeOpenAI(responder)
     runner = CliRunner()
     with serve(fake) as url:
         recipe = tmp_path / "recipe.yaml"
@@ -57,15 +64,25 @@ evaluate:
       model: {tiny_model_dir}
       translator: {{kind: openai, base_url: "{url}", model: fake-translator, max_retries: 0}}
   lm_eval_results: [{{file: {results_file}, task: tiny_task, benchmark: tiny-mcqa, label: lm-eval}}]
+  freeform:
+    questions: held_out.jsonl
+    max_new_tokens: 4
+    checks: [pairwise]
+    judge: {{backend: {{kind: openai, base_url: "{url}", model: fake-judge, max_retries: 0}}}}
 report: {{}}
 """, encoding="utf-8")
         runs = tmp_path / "runs"
         result = runner.invoke(app, ["run", str(recipe), "--runs-dir", str(runs)])
         assert result.exit_code == 0, result.output
-        assert len(fake.log) == 2  # one translation per Persian question; English ones go as they are
+        models = [entry["body"]["model"] for entry in fake.log]
+        # MCQA: one translation per Persian question; free-form: the Persian question into English (its answer
+        # goes back only when the tiny model wrote visible text); English questions go as they are
+        assert 3 <= models.count("fake-translator") <= 4
+        assert 1 <= models.count("fake-judge") <= 4  # two orders per question; identical prompts are sent once
+        sent = len(fake.log)
         again = runner.invoke(app, ["run", str(recipe), "--runs-dir", str(runs), "--force", "evaluate"])
         assert again.exit_code == 0, again.output
-        assert len(fake.log) == 2  # translations come from the cache
+        assert len(fake.log) == sent  # translations, answers and verdicts all come from the stored state
 
     results = json.loads((runs / "extras/evaluate/tiny-mcqa/results.json").read_text())
     assert results["contamination"]["contaminated"] == 1 and results["contamination"]["items"]["m0"]["row"] == 1
@@ -79,6 +96,12 @@ report: {{}}
     html = (runs / "extras/report/index.html").read_text()
     assert "Contamination check" in html and "left out of scoring" in html and "<th>pipeline:via-en</th>" in html
     assert "2 translated, 0 kept" in html
+    latency = json.loads((runs / "extras/evaluate/freeform/latency.json").read_text())
+    assert set(latency) == {"base", "pipeline:via-en"} and latency["pipeline:via-en"]["streamed"] is False
+    judged = json.loads((runs / "extras/evaluate/freeform/judge.json").read_text())["pairs"]["pipeline:via-en vs base"]
+    assert judged["ties"] == 2 and judged["position_bias"]["first_shown_share"] == 1.0
+    assert "mean TTFT (s)" in html and 'src="win-rates.png"' in html
+    assert (runs / "extras/report/win-rates.png").stat().st_size > 1000
 
 
 def test_unknown_benchmark_for_an_import_is_a_recipe_error(tmp_path, tiny_model_dir):

@@ -12,8 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from medadapt.errors import RunError
+from medadapt.evaluate.freeform_cli import freeform_app
 
 eval_app = typer.Typer(help="Evaluate a model on benchmark files, and compare results.", no_args_is_help=True)
+eval_app.add_typer(freeform_app)  # eval answer, eval judge, eval kqa
 console = Console()
 
 
@@ -130,7 +132,7 @@ def _translate_for_pipeline(bench: Any, model: str, translator: str, url: str | 
                             pivot: str) -> dict[str, Any]:
     """Replace the benchmark's questions (and few-shot examples) by their translations into ``pivot``."""
     from medadapt.evaluate.config import PipelineConfig
-    from medadapt.evaluate.pipeline import translate_questions
+    from medadapt.evaluate.pipeline import Translator, translate_questions
     from medadapt.generate.config import BackendConfig
     from medadapt.models.registry import medadapt_home
 
@@ -139,7 +141,11 @@ def _translate_for_pipeline(bench: Any, model: str, translator: str, url: str | 
     groups = {"questions": bench.records, **{f"fewshot:{s}": v for s, v in bench.fewshot.items()}}
     cache = medadapt_home() / "cache" / "pipeline-translations.sqlite"
     cache.parent.mkdir(parents=True, exist_ok=True)
-    translated = translate_questions(config, groups, cache, translator, Path.cwd())
+    client = Translator(config, cache, translator, Path.cwd())
+    try:
+        translated = translate_questions(client, groups)
+    finally:
+        client.close()
     bench.records = translated["questions"].records
     bench.fewshot = {s: translated[f"fewshot:{s}"].records for s in bench.fewshot}
     summary = translated["questions"].summary()

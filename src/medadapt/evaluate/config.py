@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from medadapt.evaluate.freeform_config import FreeformConfig
 from medadapt.generate.config import BackendConfig
 
 
@@ -81,6 +82,9 @@ class EvaluateSection(_Section):
     pipelines: list[PipelineConfig] = Field(
         default_factory=list, description="Translate-pipeline baselines (source → pivot language → a model).")
     lm_eval_results: list[LmEvalImport] = Field(default_factory=list)
+    freeform: FreeformConfig | None = Field(
+        None, description="Held-out questions answered in free text (timed), judged pairwise and/or against K-QA "
+        "statements.")
 
     @model_validator(mode="after")
     def _names_are_unique_and_known(self):

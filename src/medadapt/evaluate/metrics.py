@@ -27,6 +27,14 @@ def bootstrap_ci95(values: list[float], seed: int = 0, samples: int = BOOTSTRAP_
     return means[int(0.025 * samples)], means[min(samples - 1, int(0.975 * samples))]
 
 
+def mean_with_ci(values: list[float]) -> dict[str, Any]:
+    """Mean, bootstrap 95 % interval and n; all None (n 0) for no values."""
+    if not values:
+        return {"mean": None, "ci95": None, "n": 0}
+    low, high = bootstrap_ci95(values)
+    return {"mean": round(sum(values) / len(values), 4), "ci95": [round(low, 4), round(high, 4)], "n": len(values)}
+
+
 def accuracy(correct: list[float]) -> dict[str, Any]:
     low, high = bootstrap_ci95(correct)
     return {"acc": round(sum(correct) / len(correct), 4), "stderr": round(mean_stderr(correct), 4),

@@ -140,13 +140,25 @@ def score_requests(model: Any, tokenizer: Any, requests: list[Request], batch_si
 
     scores: Scores = defaultdict(dict)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    fast = [r for r in requests if _single_token(r) and not r.shared]
-    cached = [r for r in requests if not (_single_token(r) and not r.shared)]
+    first_of: dict[tuple, Request] = {}  # a question asked twice (exams repeat some) is scored once
+    repeats: list[tuple[Request, Request]] = []
+    for request in requests:
+        key = (tuple(request.context), tuple(map(tuple, request.continuations)))
+        if key in first_of:
+            repeats.append((request, first_of[key]))
+        else:
+            first_of[key] = request
+    unique = list(first_of.values())
+    fast = [r for r in unique if _single_token(r) and not r.shared]
+    cached = [r for r in unique if not (_single_token(r) and not r.shared)]
     with Progress(transient=False) as progress, torch.inference_mode():
         task = progress.add_task(label, total=len(requests))
         advance = lambda n: progress.advance(task, n)  # noqa: E731
+        advance(len(repeats))
         if fast:
             _score_single_token_batched(model, fast, batch_size, pad_id, scores, advance)
         if cached:
             _score_with_cache(model, cached, batch_size, pad_id, scores, advance)
+    for request, original in repeats:
+        scores[request.question] = dict(scores[original.question])
     return scores

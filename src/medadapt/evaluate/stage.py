@@ -5,6 +5,7 @@ beside them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def training_references(recipe: Recipe) -> list[str]:
 
 class EvaluateStage(Stage):
     name = "evaluate"
-    version = "2"
+    version = "3"
 
     def config(self, recipe: Recipe) -> dict[str, Any]:
         return {"model": recipe.model, "evaluate": recipe.evaluate.model_dump(mode="json"), "trained": bool(recipe.train)}
@@ -49,6 +50,10 @@ class EvaluateStage(Stage):
             paths[f"training.{i}"] = resolve_path(reference, recipe_dir, run.root)
         for i, imported in enumerate(section.lm_eval_results):
             paths[f"lm_eval.{i}"] = resolve_path(imported.file, recipe_dir, run.root)
+        if section.freeform:
+            paths["freeform.questions"] = resolve_path(section.freeform.questions, recipe_dir, run.root)
+            if section.freeform.judge and section.freeform.judge.prompts:
+                paths["freeform.prompts"] = resolve_path(section.freeform.judge.prompts, recipe_dir, run.root)
         if recipe.train:
             paths["trained"] = run.stage_dir("train")
         return paths
@@ -85,9 +90,16 @@ class EvaluateStage(Stage):
             bench.records = [r for r in bench.records if r.id not in report.hits]
         return report.as_dict(excluded=spec.action == "exclude")
 
+    def _translator(self, ctx: StageContext, pipeline: PipelineConfig) -> Any:
+        """The pipeline's translator; its cache lives in the stage's state folder, so re-runs send nothing twice."""
+        from medadapt.evaluate.pipeline import Translator
+
+        return Translator(pipeline, ctx.run.state_dir(self.name) / f"pipeline-{pipeline.name}.sqlite", ctx.recipe.model,
+                          ctx.recipe_dir, ctx.resolve(pipeline.prompts) if pipeline.prompts else None)
+
     def _pipeline_questions(self, ctx: StageContext, pipeline: PipelineConfig,
                             benchmarks: list[PreparedBenchmark]) -> dict[str, Any]:
-        """Each benchmark's questions and few-shot examples in the pivot language (cached translations)."""
+        """Each benchmark's questions and few-shot examples in the pivot language."""
         from medadapt.evaluate.pipeline import translate_questions
 
         groups: dict[str, list[MCQARecord]] = {}
@@ -95,10 +107,30 @@ class EvaluateStage(Stage):
             groups[bench.name] = bench.records
             for subject, examples in bench.fewshot.items():
                 groups[f"{bench.name}\x00{subject}"] = examples
-        with ctx.console.status(f"pipeline {pipeline.name}: translating questions into {pipeline.pivot_lang}…"):
-            return translate_questions(pipeline, groups, ctx.run.state_dir(self.name) / f"pipeline-{pipeline.name}.sqlite",
-                                       ctx.recipe.model, ctx.recipe_dir,
-                                       ctx.resolve(pipeline.prompts) if pipeline.prompts else None)
+        translator = self._translator(ctx, pipeline)
+        try:
+            with ctx.console.status(f"pipeline {pipeline.name}: translating questions into {pipeline.pivot_lang}…"):
+                return translate_questions(translator, groups)
+        finally:
+            translator.close()
+
+    def _pipeline_answerers(self, ctx: StageContext) -> list[Callable[[], Any]]:
+        """Free-form answerers for the translate pipelines (made one at a time, as the models are)."""
+        from medadapt.evaluate.freeform import LocalAnswerer
+        from medadapt.evaluate.pipeline import PipelineAnswerer
+
+        section: EvaluateSection = ctx.recipe.evaluate
+
+        def maker(pipeline: PipelineConfig) -> Callable[[], Any]:
+            def make() -> Any:
+                label = f"pipeline:{pipeline.name}"
+                inner = LocalAnswerer.load(label, pipeline.model, None, max_new_tokens=section.freeform.max_new_tokens,
+                                           system_prompt=ctx.recipe.chat.system_prompt,
+                                           repetition_penalty=ctx.recipe.chat.repetition_penalty)
+                return PipelineAnswerer(label, inner, self._translator(ctx, pipeline))
+            return make
+
+        return [maker(p) for p in section.pipelines]
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         from medadapt.models.loading import load_for_inference
@@ -140,6 +172,10 @@ class EvaluateStage(Stage):
                     "translator": pipeline.translator.model or ctx.recipe.model, **translated[bench.name].summary()}
             del model
         self._import_lm_eval(ctx, results, predictions)
+        if section.freeform:
+            from medadapt.evaluate.freeform_stage import run_freeform
+
+            summary |= run_freeform(ctx, self._models(ctx), section.freeform, self._pipeline_answerers(ctx))
 
         for name, by_model in predictions.items():
             if {"base", "trained"} <= set(by_model):

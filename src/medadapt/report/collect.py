@@ -78,4 +78,7 @@ def collect(run: RunDir, section_templates: set[str]) -> dict[str, Any]:
     context["benchmarks"] = [
         accuracy_table(_json(p)) for p in sorted(evaluate_dir.glob("*/results.json"))
     ] if evaluate_dir.is_dir() else []
+    freeform = evaluate_dir / "freeform"
+    context["freeform"] = {"latency": _json(freeform / "latency.json"), "judge": _json(freeform / "judge.json"),
+                           "kqa": _json(freeform / "kqa.json")} if freeform.is_dir() else None
     return context

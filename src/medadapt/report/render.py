@@ -69,6 +69,33 @@ def plot_accuracy(table: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def plot_win_rates(pairs: dict[str, dict[str, Any]], path: Path) -> None:
+    """Win / tie / loss shares per judged pair as stacked bars, with the win rate (tie = ½) and its interval."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(pairs)
+    fig, ax = plt.subplots(figsize=(6.4, 0.9 + 0.6 * len(names)), dpi=120)
+    left = [0.0] * len(names)
+    for outcome, colour in (("win", "#2e7d32"), ("tie", "#9e9e9e"), ("loss", "#c62828")):
+        shares = [pairs[n]["rates"][outcome] or 0.0 for n in names]
+        ax.barh(names, shares, left=left, color=colour, label=outcome)
+        left = [a + b for a, b in zip(left, shares)]
+    for i, name in enumerate(names):
+        rate, ci = pairs[name]["win_rate"], pairs[name]["win_rate_ci95"]
+        if rate is not None:
+            ax.errorbar(rate, i, xerr=[[rate - ci[0]], [ci[1] - rate]], fmt="D", color="black", capsize=3)
+    ax.axvline(0.5, color="black", linewidth=0.6, linestyle=":")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of judged questions (◆ win rate, tie = ½, with 95 % interval)")
+    ax.legend(fontsize=7, ncol=3, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def section_templates() -> set[str]:
     """Stages that ship a report section (``templates/sections/<stage>.html.j2``)."""
     return {p.name.removesuffix(".html.j2") for p in (TEMPLATES / "sections").glob("*.html.j2")}
@@ -94,6 +121,11 @@ def render_report(context: dict[str, Any], out: Path, stage_dirs: dict[str, Path
         plot_accuracy(table, out / name)
         table["plot"] = name
         written.append(out / name)
+    judge = (context.get("freeform") or {}).get("judge")
+    if judge and judge["pairs"]:
+        plot_win_rates(judge["pairs"], out / "win-rates.png")
+        context["win_rate_plot"] = "win-rates.png"
+        written.append(out / "win-rates.png")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     for template, filename in (("index.html.j2", "index.html"), ("report.md.j2", "report.md")):
