@@ -5,11 +5,13 @@ doctor–patient data), tokenised with the assistant mask by medadapt's own code
 Llama with SmolLM2-135M's width (576) but 2 layers and a 32,768-token output layer (SmolLM2's: 49,152),
 the byte-level test tokenizer, LoRA on all linear layers, fp32 on CPU, one thread.
 
-Baseline: TRL's SFTTrainer with padded batches (each batch padded to its longest chat).
-Ours: the same trainer with padding_free=True (a batch is one row, position_ids restart per chat; the
-attention stays within each chat — tests/train/test_padding_free.py checks the loss is the padded one).
-Both train the same steps on the same chats in the same order (same seed): the same real tokens, which
-the script checks. tokens/s counts real (non-padding) tokens.
+Both load the model as `medadapt train` does (medadapt.train.setup.load_trainable_model) and train with
+TRL's SFTTrainer. Baseline: padded batches (each batch padded to its longest chat), transformers' sdpa
+attention. Ours: padding_free=True: a batch is one row whose position_ids restart per chat, and the attention
+runs per chat (medadapt.train.packed_attention) rather than over the row with a block-diagonal mask;
+tests/train/test_padding_free.py checks the loss is the padded one. Both train the same steps on the same
+chats in the same order (same seed): the same real tokens, which the script checks. tokens/s counts real
+(non-padding) tokens.
 
     python benchmarks/train.py           # 12 steps of 8 chats
     python benchmarks/train.py --quick   # 2 steps
@@ -34,6 +36,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from tiny import build_tokenizer  # noqa: E402  (the tests' byte-level BPE tokenizer with a ChatML template)
 
 from medadapt.train.config import SFTStageConfig  # noqa: E402
+from medadapt.train.setup import load_trainable_model  # noqa: E402
 from medadapt.train.sft import build_sft_dataset, sft_arguments  # noqa: E402
 
 QA_FILE = ROOT / "src/medadapt/resources/demo/qa.jsonl"
@@ -73,16 +76,15 @@ def small_llama(directory: Path, vocab: int) -> Path:
 def measure(model_dir: Path, tokenizer, examples: list[dict], steps: int, padding_free: bool, work: Path):
     """(real tokens, padded tokens, seconds) of ``steps`` optimizer steps."""
     from datasets import Dataset
-    from peft import LoraConfig
-    from transformers import AutoModelForCausalLM, PrinterCallback
+    from transformers import PrinterCallback
     from trl import SFTTrainer
 
+    # LoRA r=8, alpha=16 on all linear layers, without dropout
     cfg = SFTStageConfig(max_steps=steps, batch_size=BATCH, max_length=MAX_LENGTH, padding_free=padding_free,
-                         save_steps=10_000)
-    args = sft_arguments(cfg, work / str(padding_free), seed=0)
-    trainer = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(model_dir), args=args,
-                         train_dataset=Dataset.from_list(examples), processing_class=tokenizer,
-                         peft_config=LoraConfig(r=8, lora_alpha=16, target_modules="all-linear"))
+                         save_steps=10_000, lora={"dropout": 0.0})
+    trainer = SFTTrainer(model=load_trainable_model(str(model_dir), cfg, "fp32", cuda=False, seed=0),
+                         args=sft_arguments(cfg, work / str(padding_free), seed=0),
+                         train_dataset=Dataset.from_list(examples), processing_class=tokenizer)
     trainer.remove_callback(PrinterCallback)
     counts = {"real": 0, "fed": 0}
     forward = trainer.model.forward

@@ -5,6 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+from rich.console import Console
+
+from medadapt.recipe import Recipe
+from medadapt.runs import run_stages
+from medadapt.train.stage import TrainStage
+
 TEXTS = [
     "The patient has a fever and a headache. Drink water and rest.",
     "Hypertension raises the risk of stroke. Aspirin, insulin, metformin.",
@@ -39,3 +46,17 @@ def train_recipe(model_dir: Path, stage1: dict | None = None, stage2: dict | Non
         section["stage2"] = {"input": "chat.jsonl", "dev_input": "chat_dev.jsonl", "max_length": 64, **common,
                              **stage2}
     return {"name": "tiny", "languages": ["en", "fa"], "model": str(model_dir), "seed": 0, "train": section}
+
+
+def run_train(directory: Path, recipe_dict: dict, report: bool = False, resume: bool = False) -> Path:
+    """Run the train stage (and the report after it) on :func:`write_data`'s files; return ``train/``."""
+    from medadapt.report.stage import ReportStage
+
+    write_data(directory)
+    recipe_file = directory / "recipe.yaml"
+    recipe_dict = {**recipe_dict, "report": {}} if report else recipe_dict
+    recipe_file.write_text(yaml.safe_dump(recipe_dict), encoding="utf-8")
+    recipe = Recipe.model_validate(recipe_dict)
+    stages = [TrainStage(resume=resume), ReportStage()] if report else [TrainStage(resume=resume)]
+    result = run_stages(stages, recipe, recipe_file, directory / "runs", set(), Console(quiet=True))
+    return result.run.stage_dir("train")

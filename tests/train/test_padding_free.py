@@ -1,4 +1,5 @@
-"""Padding-free batches (TRL padding_free, position_ids per example) give the padded batch's loss."""
+"""Padding-free batches (TRL padding_free, position_ids per example, attention per chat) give the padded batch's
+loss."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import torch
 
 from helpers import CHATS
 from medadapt.train.config import SFTStageConfig
+from medadapt.train.packed_attention import PACKED_SDPA, plain_causal_attention, use_packed_attention
 from medadapt.train.sft import build_sft_dataset
 
 
@@ -31,6 +33,18 @@ def test_padding_free_loss_equals_padded_loss(tmp_path, tiny_model_dir, tiny_tok
                                     max_length=256)
     assert len(examples[0]["input_ids"]) != len(examples[1]["input_ids"])
     padded, padded_shape = collated_loss(tmp_path, model, tiny_tokenizer, examples, padding_free=False)
+    packed_sdpa, _ = collated_loss(tmp_path, model, tiny_tokenizer, examples, padding_free=True)
+    use_packed_attention(model)
+    assert model.config._attn_implementation == PACKED_SDPA
     packed, packed_shape = collated_loss(tmp_path, model, tiny_tokenizer, examples, padding_free=True)
     assert packed_shape == (1, sum(len(e["input_ids"]) for e in examples))  # one row, no padding
-    assert abs(packed - padded) < 1e-5  # no attention across the two examples
+    assert abs(packed - padded) < 1e-5 and abs(packed_sdpa - padded) < 1e-5  # no attention across the examples
+
+
+def test_packed_attention_only_for_plain_causal_models():
+    from transformers import AutoConfig
+
+    assert plain_causal_attention(AutoConfig.for_model("llama"))
+    assert plain_causal_attention(AutoConfig.for_model("qwen2"))  # its sliding window is off by default
+    assert not plain_causal_attention(AutoConfig.for_model("mistral", sliding_window=4096))
+    assert not plain_causal_attention(AutoConfig.for_model("gemma3_text"))  # local layers: a 512-token window

@@ -4,25 +4,7 @@ from __future__ import annotations
 
 import json
 
-import yaml
-from rich.console import Console
-
-from helpers import train_recipe, write_data
-from medadapt.recipe import Recipe
-from medadapt.report.stage import ReportStage
-from medadapt.runs import run_stages
-from medadapt.train.stage import TrainStage
-
-
-def run_train(tmp_path, recipe_dict, report=False):
-    write_data(tmp_path)
-    recipe_file = tmp_path / "recipe.yaml"
-    recipe_dict = {**recipe_dict, "report": {}} if report else recipe_dict
-    recipe_file.write_text(yaml.safe_dump(recipe_dict), encoding="utf-8")
-    recipe = Recipe.model_validate(recipe_dict)
-    stages = [TrainStage(), ReportStage()] if report else [TrainStage()]
-    result = run_stages(stages, recipe, recipe_file, tmp_path / "runs", set(), Console(quiet=True))
-    return result.run.stage_dir("train")
+from helpers import run_train, train_recipe
 
 
 def test_two_stages_merge_and_write_every_artefact(tmp_path, tiny_model_dir):

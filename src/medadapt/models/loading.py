@@ -1,12 +1,22 @@
-"""Load a model for inference: a reference (alias, directory, hub id), optionally with a LoRA adapter."""
+"""Load a model for inference: a reference (alias, directory, hub id), optionally with a trained adapter.
+
+An adapter folder may hold several adapters that are active together (``train.between_stages: stack``). It
+then follows PEFT's multi-adapter layout, the adapter named ``default`` at its root and each other one in a
+subfolder named after it, and ``adapter_stack.json`` lists the active adapters in order. Inference, the train
+stage's ``merged/`` and export all load adapter folders through :func:`with_adapters`, so they agree on what
+a folder means.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from medadapt.errors import ModelError
 from medadapt.models.registry import resolve_model
+
+ADAPTER_STACK_FILE = "adapter_stack.json"
 
 
 def inference_device() -> str:
@@ -15,8 +25,33 @@ def inference_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def stacked_adapter_names(adapter: Path) -> list[str]:
+    """The adapters saved in ``adapter`` that are active together, in order; ``default`` alone without a stack file."""
+    stack = adapter / ADAPTER_STACK_FILE
+    return json.loads(stack.read_text(encoding="utf-8")) if stack.is_file() else ["default"]
+
+
+def write_adapter_stack(adapter: Path, names: list[str]) -> None:
+    """Record that the adapters saved in ``adapter`` (PEFT's layout) are active together, in this order."""
+    (adapter / ADAPTER_STACK_FILE).write_text(json.dumps(names), encoding="utf-8")
+
+
+def with_adapters(model: Any, adapter: Path) -> Any:
+    """``model`` wrapped by PEFT with every adapter of the ``adapter`` folder loaded, frozen and active, in the
+    saved order (PEFT applies and merges active adapters in that order)."""
+    from peft import PeftModel
+
+    names = stacked_adapter_names(adapter)
+    folders = {name: str(adapter if name == "default" else adapter / name) for name in names}
+    peft_model = PeftModel.from_pretrained(model, folders[names[0]], adapter_name=names[0])
+    for name in names[1:]:
+        peft_model.load_adapter(folders[name], adapter_name=name)
+    peft_model.base_model.set_adapter(names, inference_mode=True)
+    return peft_model
+
+
 def load_for_inference(reference: str, adapter: Path | None = None) -> tuple[Any, Any]:
-    """(model, tokenizer) in eval mode. An adapter is merged into the base for speed."""
+    """(model, tokenizer) in eval mode. The adapter (every adapter of a stack) is merged into the base for speed."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -29,11 +64,9 @@ def load_for_inference(reference: str, adapter: Path | None = None) -> tuple[Any
     except OSError as exc:
         raise ModelError(f"cannot load: {str(exc).splitlines()[0]}", field=f"model {reference}") from None
     if adapter is not None:
-        from peft import PeftModel
-
         if not (adapter / "adapter_config.json").is_file():
             raise ModelError("no adapter_config.json: not a PEFT adapter", file=str(adapter))
-        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        model = with_adapters(model, adapter).merge_and_unload()
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model.to(device).eval(), tokenizer

@@ -211,19 +211,19 @@ def export_run(run: Path, to: Path, *, gguf: bool = False, force: bool = False,
 
 
 def save_merged(model_ref: str, adapter: Path | None, target: Path) -> None:
-    """Base + adapter merged in 32-bit and saved with the adapter's tokenizer (its chat template)."""
+    """Base + adapter (every adapter of a stack) merged in 32-bit and saved with the adapter's tokenizer (its chat
+    template)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from medadapt.models.loading import with_adapters
     from medadapt.models.registry import resolve_model
 
     source = resolve_model(model_ref)
     tokenizer = AutoTokenizer.from_pretrained(str(adapter) if adapter else source)
     model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
     if adapter is not None:
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        model = with_adapters(model, adapter).merge_and_unload()
     model.save_pretrained(target, safe_serialization=True)
     tokenizer.save_pretrained(target)
     generation = model.generation_config

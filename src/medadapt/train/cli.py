@@ -61,7 +61,7 @@ def print_plan(recipe, recipe_dir: Path, run_root: Path) -> None:
             str(p.steps) if p.steps is not None else "?",
             f"{memory['weights']} + {memory['trainable_state']} + {memory['activations']} = {memory['total']}",
         )
-        notes.append(f"{p.stage} tokens: {p.token_count}")
+        notes += [f"{p.stage} trains on {p.trains_on}", f"{p.stage} tokens: {p.token_count}"]
     console.print(table)
     for note in notes:
         console.print(note, soft_wrap=True)

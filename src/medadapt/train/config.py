@@ -96,9 +96,15 @@ class SFTStageConfig(StageConfig):
 class TrainSection(_Section):
     stage1: PretrainStageConfig | None = None
     stage2: SFTStageConfig | None = None
+    between_stages: Literal["merge", "stack"] = Field(
+        "merge", description="How stage 2 builds on stage 1's adapter. merge: merge it into the base and train "
+        "stage 2's adapter on the merged model. stack: load the base with the stage-1 adapter frozen and train a "
+        "second adapter on top, both active; train/adapter/ holds both (stage 1 in its stage1/ subfolder), and "
+        "evaluation, chat, export and train/merged/ apply both."
+    )
     merge: bool = Field(
         True, description="Also write train/merged/: the base with every adapter merged (safetensors, tokenizer, "
-        "chat template, generation config). Stage 2 always trains on the stage-1-merged model."
+        "chat template, generation config)."
     )
     distributed: Literal["none", "zero2", "zero3", "fsdp"] = Field(
         "none", description="Multi-GPU set-up used under `accelerate launch` (shipped config files)."
@@ -117,4 +123,29 @@ class TrainSection(_Section):
     def _at_least_one_stage(self):
         if self.stage1 is None and self.stage2 is None:
             raise ValueError("train needs stage1, stage2 or both")
+        return self
+
+    @model_validator(mode="after")
+    def _a_complete_model_is_kept(self):
+        """Stage 2's adapter on the stage-1 model (merged or fully fine-tuned) needs train/merged/: that base is
+        not kept, and the base + train/adapter/ the loaders would fall back on lacks stage 1."""
+        if (self.between_stages == "merge" and self.stage1 and self.stage2 and self.stage2.method != "full"
+                and not self.merge):
+            raise ValueError("merge: false with stage1 and a stage-2 adapter leaves no complete model (stage 2 "
+                             "trains on the stage-1 model, which is not kept); set merge: true or "
+                             "between_stages: stack")
+        return self
+
+    @model_validator(mode="after")
+    def _stack_needs_two_adapters(self):
+        if self.between_stages != "stack":
+            return self
+        if self.stage1 is None or self.stage2 is None:
+            raise ValueError("between_stages: stack needs stage1 and stage2")
+        if "full" in (self.stage1.method, self.stage2.method):
+            raise ValueError("between_stages: stack needs an adapter in both stages (method lora, dora or qlora), "
+                             "not method: full")
+        if self.stage1.lora.target_parameters != self.stage2.lora.target_parameters:
+            raise ValueError("between_stages: stack needs the same lora.target_parameters in both stages (PEFT: "
+                             "stacked adapters on fused parameters must target the same ones)")
         return self

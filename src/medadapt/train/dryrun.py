@@ -4,6 +4,8 @@ The model is built from its config on the meta device (accelerate's ``init_empty
 PEFT exactly as training would, so the trainable count is PEFT's own. Hub ids are planned from the
 config files shipped in ``architectures/`` (hubs are unreachable here); a local model directory is read
 directly. Token counts use the model's tokenizer when there is one locally, otherwise characters / 4.
+A stage 2 stacked on the stage-1 adapter (``between_stages: stack``) is planned with both adapters in
+the model, only stage 2's trainable.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from medadapt.data.jsonl import iter_jsonl
 from medadapt.errors import ModelError
 from medadapt.models.registry import aliases, resolve_model
 from medadapt.recipe import Recipe
-from medadapt.train.config import PretrainStageConfig, StageConfig
+from medadapt.train.config import PretrainStageConfig, StageConfig, TrainSection
 from medadapt.train.stage import stage_inputs
 
 ARCHITECTURES = Path(__file__).with_name("architectures")
@@ -34,6 +36,7 @@ class StagePlan:
     tokens_per_epoch: int | None
     token_count: str  # how tokens were counted, or why they are unknown
     steps: int | None
+    trains_on: str
     memory_gib: dict[str, float] = field(default_factory=dict)
 
 
@@ -56,8 +59,9 @@ def model_config(reference: str) -> tuple[Any, str | None]:
     return AutoConfig.from_pretrained(directory), directory
 
 
-def parameter_counts(config: Any, cfg: StageConfig) -> tuple[int, int]:
-    """(trainable, total) of the model built on the meta device, with PEFT applied as in training."""
+def parameter_counts(config: Any, cfg: StageConfig, stacked_on: StageConfig | None = None) -> tuple[int, int]:
+    """(trainable, total) of the model built on the meta device, with PEFT applied as in training (on top of
+    the frozen adapter of ``stacked_on``, when given)."""
     from accelerate import init_empty_weights
     from transformers import AutoModelForCausalLM
 
@@ -72,8 +76,14 @@ def parameter_counts(config: Any, cfg: StageConfig) -> tuple[int, int]:
     from peft import get_peft_model
 
     with init_empty_weights():  # the adapter on meta too: a Mixtral r=128 adapter alone is 7 GB of RAM
-        trainable, _ = get_peft_model(model, peft_config(cfg)).get_nb_trainable_parameters()
-    return trainable, total + trainable
+        if stacked_on is None:
+            return get_peft_model(model, peft_config(cfg)).get_nb_trainable_parameters()
+        from medadapt.train.stacking import STAGE1_ADAPTER, STAGE2_ADAPTER, activate_stack
+
+        stacked = get_peft_model(model, peft_config(stacked_on), adapter_name=STAGE1_ADAPTER)
+        stacked.add_adapter(STAGE2_ADAPTER, peft_config(cfg))
+        activate_stack(stacked)
+        return stacked.get_nb_trainable_parameters()
 
 
 def count_tokens(rows: list[dict[str, Any]], stage: str, tokenizer: Any | None) -> int:
@@ -120,6 +130,15 @@ def memory_estimate(config: Any, cfg: StageConfig, trainable: int, total: int, s
     return {k: round(v / GIB, 2) for k, v in parts.items()}
 
 
+def trains_on(train: TrainSection, stage: str) -> str:
+    """What the stage's weights are trained on top of."""
+    if stage == "stage1" or train.stage1 is None:
+        return "the base model"
+    if train.between_stages == "stack":
+        return "the base model + the frozen stage-1 adapter (stacked; merged/ merges both)"
+    return "the fully fine-tuned stage-1 model" if train.stage1.method == "full" else "the stage-1-merged model"
+
+
 def plan(recipe: Recipe, recipe_dir: Path, run_root: Path) -> list[StagePlan]:
     """One plan per configured stage of ``recipe.train``."""
     config, directory = model_config(recipe.model)
@@ -134,7 +153,8 @@ def plan(recipe: Recipe, recipe_dir: Path, run_root: Path) -> list[StagePlan]:
                              ("stage2", recipe.train.stage2, inputs.get("stage2.input"))):
         if cfg is None:
             continue
-        trainable, total = parameter_counts(config, cfg)
+        stacked_on = recipe.train.stage1 if stage == "stage2" and recipe.train.between_stages == "stack" else None
+        trainable, total = parameter_counts(config, cfg, stacked_on)
         tokens, how, examples = None, f"unknown: {data} does not exist yet (run the data stage)", None
         if data.is_file():
             rows = list(iter_jsonl(data))
@@ -145,6 +165,6 @@ def plan(recipe: Recipe, recipe_dir: Path, run_root: Path) -> list[StagePlan]:
                 examples -= round(examples * cfg.dev_fraction)
         seq_len = cfg.block_size if isinstance(cfg, PretrainStageConfig) else cfg.max_length
         plans.append(StagePlan(stage, cfg.method, trainable, total, tokens, how, optimizer_steps(cfg, examples),
-                               memory_estimate(config, cfg, trainable, total, seq_len)))
+                               trains_on(recipe.train, stage), memory_estimate(config, cfg, trainable, total, seq_len)))
     return plans
 

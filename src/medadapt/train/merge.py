@@ -1,5 +1,8 @@
 """Merge adapters into the base (``merge_and_unload``) and write a complete model directory.
 
+An adapter folder holding a stack (``between_stages: stack``) merges every adapter of it, in the order they
+were active in training (``medadapt.models.loading.with_adapters``).
+
 The base is re-loaded in 16/32-bit for the merge, never merged in 4-bit, so a QLoRA adapter yields the same
 merged weights as a LoRA one. The directory holds what inference needs: safetensors, the tokenizer with
 its chat template, and a generation config that stops at the template's end-of-turn token.
@@ -12,11 +15,11 @@ from typing import Any
 
 
 def merged_model(source: str, adapter: Path, dtype: Any) -> Any:
-    from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    base = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
-    return PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    from medadapt.models.loading import with_adapters
+
+    return with_adapters(AutoModelForCausalLM.from_pretrained(source, dtype=dtype), adapter).merge_and_unload()
 
 
 def save_model_dir(model: Any, tokenizer: Any, target: Path) -> Path:

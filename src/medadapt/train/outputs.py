@@ -8,8 +8,9 @@ from medadapt.errors import RunError
 
 
 def trained_model(train_dir: Path, base_model: str) -> tuple[str, Path | None]:
-    """(model reference, adapter or None): the merged model when the stage wrote one (it is the only complete
-    model after stage 1 + stage 2), else a full fine-tune's ``model/``, else the base model + ``adapter/``."""
+    """(model reference, adapter or None): the merged model when the stage wrote one, else a full fine-tune's
+    ``model/``, else the base model + ``adapter/`` (with ``between_stages: stack``, a stack of the stage-1 and
+    stage-2 adapters, which ``medadapt.models.loading`` applies together)."""
     for folder in ("merged", "model"):
         if (train_dir / folder / "config.json").is_file():
             return str(train_dir / folder), None

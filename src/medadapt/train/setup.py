@@ -6,10 +6,11 @@ experts are ``target_parameters``), bitsandbytes through transformers' ``BitsAnd
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from medadapt.errors import ModelError
-from medadapt.train.config import StageConfig
+from medadapt.train.config import SFTStageConfig, StageConfig
 
 
 def has_cuda() -> bool:
@@ -72,8 +73,11 @@ def quantization_config(cfg: StageConfig, cuda: bool, precision: str):
     )
 
 
-def load_trainable_model(source: str, cfg: StageConfig, precision: str, cuda: bool, seed: int) -> Any:
-    """The base model in the right dtype (4-bit for QLoRA), wrapped by PEFT unless fine-tuning fully.
+def load_trainable_model(source: str, cfg: StageConfig, precision: str, cuda: bool, seed: int,
+                         stacked_on: Path | None = None) -> Any:
+    """The base model in the right dtype (4-bit for QLoRA), wrapped by PEFT unless fine-tuning fully; with
+    ``stacked_on`` (a stage-1 adapter), the new adapter is trained on top of that frozen one. Padding-free
+    batches get the attention made for packed rows (``medadapt.train.packed_attention``).
 
     Seeded first: the adapter's random initialisation must be the same in every process (a resumed run
     loads it from the checkpoint, an uninterrupted one keeps it; they must agree).
@@ -91,10 +95,18 @@ def load_trainable_model(source: str, cfg: StageConfig, precision: str, cuda: bo
         model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, quantization_config=quantization)
     except OSError as exc:
         raise ModelError(f"cannot load: {str(exc).splitlines()[0]}", field=f"model {source}") from None
+    if isinstance(cfg, SFTStageConfig) and cfg.padding_free:
+        from medadapt.train.packed_attention import use_packed_attention
+
+        use_packed_attention(model)
     if cfg.method == "full":
         return model
     from peft import get_peft_model, prepare_model_for_kbit_training
 
     if quantization is not None:
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
+    if stacked_on is not None:
+        from medadapt.train.stacking import stacked_model
+
+        return stacked_model(model, stacked_on, peft_config(cfg))
     return get_peft_model(model, peft_config(cfg))

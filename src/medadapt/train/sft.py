@@ -39,8 +39,10 @@ def sft_arguments(cfg: SFTStageConfig, output_dir: Path, seed: int, precision: s
 
 def train_sft(source: str, tokenizer: Any, train_rows: list[dict], dev_rows: list[dict], cfg: SFTStageConfig,
               out: Path, work: Path, seed: int, resume: bool, distributed: str, precision: str,
-              cuda: bool) -> dict[str, Any]:
-    """Train stage 2; checkpoints in ``work``; adapter (or model) and ``rejected.jsonl`` in ``out``."""
+              cuda: bool, stacked_on: Path | None = None) -> dict[str, Any]:
+    """Train stage 2; checkpoints in ``work``; adapter (or model) and ``rejected.jsonl`` in ``out``. With
+    ``stacked_on`` (the stage-1 adapter), the new adapter trains on top of that frozen one and ``out``'s
+    adapter folder holds both (see ``medadapt.train.stacking``)."""
     from datasets import Dataset
     from transformers import PrinterCallback
     from trl import SFTTrainer
@@ -48,6 +50,7 @@ def train_sft(source: str, tokenizer: Any, train_rows: list[dict], dev_rows: lis
     from medadapt.data.jsonl import write_jsonl
     from medadapt.train.callbacks import JsonlLogCallback, RichProgressCallback
     from medadapt.train.setup import load_trainable_model
+    from medadapt.train.stacking import KeepAdaptersStacked, save_stack
 
     train_examples, rejected = build_sft_dataset(tokenizer, train_rows, cfg.max_length)
     dev_examples, dev_rejected = build_sft_dataset(tokenizer, dev_rows, cfg.max_length)
@@ -55,17 +58,20 @@ def train_sft(source: str, tokenizer: Any, train_rows: list[dict], dev_rows: lis
     has_dev = bool(dev_examples)
     log = work / "log.jsonl"
     trainer = SFTTrainer(
-        model=load_trainable_model(source, cfg, precision, cuda, seed),
+        model=load_trainable_model(source, cfg, precision, cuda, seed, stacked_on),
         args=sft_arguments(cfg, work, seed, precision, cuda, has_dev, distributed),
         train_dataset=Dataset.from_list(train_examples),
         eval_dataset=Dataset.from_list(dev_examples) if has_dev else None,
         processing_class=tokenizer,
-        callbacks=[JsonlLogCallback(log), RichProgressCallback("stage 2 SFT"), *extra_callbacks(cfg, has_dev)],
+        callbacks=[JsonlLogCallback(log), RichProgressCallback("stage 2 SFT"), *extra_callbacks(cfg, has_dev),
+                   *([KeepAdaptersStacked()] if stacked_on else [])],
     )
     trainer.remove_callback(PrinterCallback)  # our JSONL log and progress bar replace the printed dicts
     tokens = sum(len(e["input_ids"]) for e in train_examples)
     summary = fit(trainer, work, log, resume, has_dev, tokens / max(1, len(train_examples)))
-    save_trained(trainer, tokenizer, out, full=cfg.method == "full")
+    adapter = save_trained(trainer, tokenizer, out, full=cfg.method == "full")
+    if stacked_on:
+        save_stack(adapter)
     trainable, total = parameter_counts(trainer.model)
     return {
         **summary,

@@ -1,4 +1,4 @@
-"""The ``train`` stage: stage 1 (continued pretraining) → merge → stage 2 (SFT) → merged model.
+"""The ``train`` stage: stage 1 (continued pretraining) → merge (or stack) → stage 2 (SFT) → merged model.
 
 Checkpoints live in ``runs/<name>/train-state/`` (``RunDir.state_dir``) (like the crawl's state, outside the stage folder,
 which the runner recreates on every attempt), so ``medadapt train RECIPE --resume`` continues after a crash:
@@ -6,7 +6,9 @@ a finished stage 1 is reused, an unfinished stage resumes from its last checkpoi
 
 Written to ``train/``: ``adapter/`` (the last stage's adapter; ``model/`` for full fine-tuning),
 ``log.jsonl``, ``summary.json``, ``rejected.jsonl``, ``merged/`` (base + every adapter, ready to load), and
-for stage 1 ``stage1/adapter/``, ``stage1/log.jsonl``, ``stage1/summary.json``, ``stage1-loss.png``.
+for stage 1 ``stage1/adapter/``, ``stage1/log.jsonl``, ``stage1/summary.json``, ``stage1-loss.png``. With
+``between_stages: stack``, ``adapter/`` also holds the frozen stage-1 adapter it was trained on top of
+(``adapter/stage1/``), and loaders apply both.
 """
 
 from __future__ import annotations
@@ -75,12 +77,16 @@ class TrainStage(Stage):
             tokenizer.pad_token = tokenizer.eos_token
         summary: dict[str, Any] = {"device": "cuda" if cuda else "cpu"}
 
+        stacked_on = None
         if train.stage1:
-            summary["stage1"], stage2_base = self._stage1(ctx, source, tokenizer, paths["stage1.input"], work, cuda)
+            summary["stage1"], stage1_model = self._stage1(ctx, source, tokenizer, paths["stage1.input"], work, cuda)
             last = (train.stage1, source, ctx.out / "stage1")
-            source = stage2_base
+            if train.between_stages == "stack":
+                stacked_on = ctx.out / "stage1" / ADAPTER_DIR
+            else:
+                source = stage1_model
         if train.stage2:
-            summary.update(self._stage2(ctx, source, tokenizer, paths, work, cuda))
+            summary.update(self._stage2(ctx, source, stacked_on, tokenizer, paths, work, cuda))
             last = (train.stage2, source, ctx.out)
         else:  # the report and evaluate read the top level: there, the last stage is stage 1
             summary.update(summary["stage1"])
@@ -97,14 +103,15 @@ class TrainStage(Stage):
         return {k: summary.get(k) for k in ("steps", "train_loss", "dev_loss_before", "dev_loss_after", "merged")}
 
     def _stage1(self, ctx: StageContext, source: str, tokenizer: Any, text_file: Path, work: Path,
-                cuda: bool) -> tuple[dict[str, Any], str]:
-        """Run (or, on --resume, reuse a finished) stage 1; return its summary and the base for stage 2."""
+                cuda: bool) -> tuple[dict[str, Any], str | None]:
+        """Run (or, on --resume, reuse a finished) stage 1; return its summary and the complete model it made
+        (merged or fully fine-tuned; None when stage 2 stacks on its adapter instead)."""
         from medadapt.train.pretrain import train_pretrain
         from medadapt.train.setup import choose_precision
 
         cfg, stage_work = ctx.recipe.train.stage1, work / "stage1"
         result, merged, done = stage_work / "result", stage_work / MERGED_DIR, stage_work / "done.json"
-        full = cfg.method == "full"
+        full, stacking = cfg.method == "full", ctx.recipe.train.between_stages == "stack"
         if not (self.resume and done.is_file()):
             texts = [row["text"] for row in iter_jsonl(text_file)]
             if not texts:
@@ -116,16 +123,17 @@ class TrainStage(Stage):
             stage_summary["precision"] = precision
             shutil.copyfile(stage_work / "log.jsonl", result / "log.jsonl")
             (result / "summary.json").write_text(json.dumps(stage_summary, indent=2), encoding="utf-8")
-            if not full:
+            if not (full or stacking):
                 merge_to_dir(source, result / ADAPTER_DIR, tokenizer, merged, _dtype(precision))
             done.write_text(json.dumps(stage_summary), encoding="utf-8")
         shutil.copytree(result, ctx.out / "stage1")
         plot_loss_curves(list(iter_jsonl(result / "log.jsonl")), ctx.out / "stage1-loss.png",
                          "Stage 1: continued pretraining")
-        return json.loads(done.read_text(encoding="utf-8")), str(result / FULL_MODEL_DIR if full else merged)
+        stage1_model = None if stacking else str(result / FULL_MODEL_DIR if full else merged)
+        return json.loads(done.read_text(encoding="utf-8")), stage1_model
 
-    def _stage2(self, ctx: StageContext, source: str, tokenizer: Any, paths: dict[str, Path], work: Path,
-                cuda: bool) -> dict[str, Any]:
+    def _stage2(self, ctx: StageContext, source: str, stacked_on: Path | None, tokenizer: Any,
+                paths: dict[str, Path], work: Path, cuda: bool) -> dict[str, Any]:
         from medadapt.train.setup import choose_precision
         from medadapt.train.sft import train_sft
 
@@ -135,7 +143,7 @@ class TrainStage(Stage):
         dev_rows = list(iter_jsonl(paths["stage2.dev_input"])) if "stage2.dev_input" in paths else []
         summary = train_sft(source, tokenizer, list(iter_jsonl(paths["stage2.input"])), dev_rows, cfg, ctx.out,
                             work / "stage2", ctx.recipe.seed, self.resume, ctx.recipe.train.distributed, precision,
-                            cuda)
+                            cuda, stacked_on)
         shutil.copyfile(work / "stage2" / "log.jsonl", ctx.out / "log.jsonl")
         return {**summary, "precision": precision}
 
@@ -155,7 +163,8 @@ def _dtype(precision: str) -> Any:
 
 def _final_model(cfg: StageConfig, base: str, trained: Path, tokenizer: Any, out: Path, merge: bool,
                  cuda: bool) -> str | None:
-    """``merged/`` (base + the last adapter), or ``model/`` after full fine-tuning; None when not asked."""
+    """``merged/`` (base + the last adapter, or the last stack of adapters), or ``model/`` after full
+    fine-tuning; None when not asked."""
     from medadapt.train.setup import choose_precision
 
     if cfg.method == "full":
