@@ -69,13 +69,17 @@ def test_fewshot_layout_follows_lm_eval(tiny_tokenizer):
 def test_a_repeated_question_is_scored_once_with_the_same_numbers(tiny_inference, style):
     model, tok = tiny_inference
     repeated = POOL + [POOL[0].model_copy(update={"id": "again"}), POOL[5].model_copy(update={"id": "again-fa"})]
-    rows_seen = []
-    hook = model.register_forward_pre_hook(lambda _, args, kwargs: rows_seen.append(kwargs["input_ids"].shape[0]),
-                                           with_kwargs=True)
-    try:
-        scores = score_requests(model, tok, build_requests(tok, repeated, style), 16, "repeats")
-    finally:
-        hook.remove()
+
+    def rows_computed(records):
+        rows = []
+        hook = model.register_forward_pre_hook(lambda _, args, kwargs: rows.append(kwargs["input_ids"].numel()),
+                                               with_kwargs=True)
+        try:
+            return score_requests(model, tok, build_requests(tok, records, style), 16, "repeats"), sum(rows)
+        finally:
+            hook.remove()
+
+    scores, tokens_with_repeats = rows_computed(repeated)
+    _, tokens_without = rows_computed(POOL)
     assert scores[len(POOL)] == scores[0] and scores[len(POOL) + 1] == scores[5]
-    contexts_scored = rows_seen[0]  # the first pass holds every distinct context (batch 16 > 9 questions)
-    assert contexts_scored == len(POOL)
+    assert tokens_with_repeats == tokens_without

@@ -2,8 +2,9 @@
 
 A request is one question: its context tokens and one continuation per choice. The context is tokenised
 whole (few-shot block + question) and continuations as ``tokens(context + continuation)[len(context):]``, so
-scores equal lm-eval's. ``shared`` marks how many leading context tokens are the few-shot block common to
-every question of the subject — the scorer computes those once and reuses them through the KV cache.
+scores equal lm-eval's. ``shared`` marks how many leading context tokens every question of the subject has in
+common (the description and the few-shot block: 70 of 260 tokens of a Persian exam question for SmolLM2
+even zero-shot) — the scorer computes those once and reuses them through the KV cache.
 """
 
 from __future__ import annotations
@@ -52,10 +53,11 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
 def as_chat(tokenizer: Any, description: str, text: str, block: str) -> tuple[str, str]:
     """lm-eval's ``--apply_chat_template`` layout: the description as the system message, the examples and the
     question as one user message, then the assistant header; the continuation follows with no delimiter.
-    Returns the rendered context and its part up to the end of the few-shot ``block`` (the shared prefix)."""
+    Returns the rendered context and its shared part: up to the end of the few-shot ``block`` (the start of
+    the user turn when there are no examples)."""
     rendered = tokenizer.apply_chat_template([{"role": "system", "content": description}, {"role": "user", "content": text}],
                                              tokenize=False, add_generation_prompt=True)
-    at = rendered.find(block) if block else -1
+    at = rendered.find(text)
     return rendered, rendered[: at + len(block)] if at >= 0 else ""
 
 
@@ -76,14 +78,14 @@ def build_requests(
         examples = (fewshot or {}).get(record.subject, [])
         description = _description(record)
         block = fewshot_block(examples, style) if examples else ""
-        prefix = description + block if examples else ""
+        prefix = description + block
         context = description + block + context[len(description):]
         if chat:
             context, prefix = as_chat(tokenizer, description, context[len(description):], block)
             continuations = [c.removeprefix(TARGET_DELIMITER) for c in continuations]
         context_ids = tokenizer(context, **special)["input_ids"]
         conts = [tokenizer(context + c, **special)["input_ids"][len(context_ids):] for c in continuations]
-        if not examples:  # a zero-shot description is too short to be worth a cache of its own
+        if not prefix:
             requests.append(Request(q, context_ids, conts, text=(context, continuations)))
             continue
         if key not in prefix_ids:
