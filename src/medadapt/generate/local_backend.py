@@ -1,52 +1,25 @@
-"""A transformers model on this machine, for offline work: requests that arrive together are generated
-together (left-padded batches of up to ``batch_size`` with the same settings), in a worker thread so the
-event loop keeps serving the cache."""
+"""A transformers model on this machine, for offline work: left-padded batches of requests that arrived
+together (see BatchedBackend)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from medadapt.generate.backend import Backend, ChatRequest, Completion
+from medadapt.generate.backend import ChatRequest, Completion
+from medadapt.generate.batched import BatchedBackend
 
 
-class LocalBackend(Backend):
+class LocalBackend(BatchedBackend):
     kind = "local"
 
     def __init__(self, model: str, batch_size: int, chat_template: Any = None):
         from medadapt.models.loading import load_for_inference
         from medadapt.models.templates import prepare_chat_tokenizer
 
+        super().__init__(batch_size)
         self.model = model
-        self.batch_size = batch_size
         self._model, self._tokenizer = load_for_inference(model)
         prepare_chat_tokenizer(self._tokenizer, chat_template, model)
-        self._pending: list[tuple[ChatRequest, asyncio.Future]] = []
-        self._runner: asyncio.Task | None = None
-
-    async def complete(self, request: ChatRequest) -> Completion:
-        future = asyncio.get_running_loop().create_future()
-        self._pending.append((request, future))
-        if self._runner is None or self._runner.done():
-            self._runner = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        await asyncio.sleep(0)  # let the other workers queue their requests first
-        while self._pending:
-            params = self._pending[0][0].params
-            batch = [p for p in self._pending if p[0].params == params][: self.batch_size]
-            for entry in batch:
-                self._pending.remove(entry)
-            try:
-                completions = await asyncio.to_thread(self.generate, [request for request, _ in batch])
-            except Exception as exc:  # noqa: BLE001  (each waiting item records the failure)
-                for _, future in batch:
-                    future.set_exception(exc)
-            else:
-                for (_, future), completion in zip(batch, completions):
-                    future.set_result(completion)
-            await asyncio.sleep(0)
 
     def generate(self, requests: list[ChatRequest]) -> list[Completion]:
         """One batched ``generate`` call; all requests share max_tokens and temperature."""

@@ -18,7 +18,7 @@ def shipped_prices() -> dict[str, Price]:
 
 def price_for(backend: BackendConfig, model: str) -> Price | None:
     """The recipe's price, else the table's for this model, else None (unknown: cost is not counted)."""
-    if backend.kind == "local":
+    if backend.in_process:
         return Price(input_per_mtok=0, output_per_mtok=0)
     return backend.price or shipped_prices().get(model)
 

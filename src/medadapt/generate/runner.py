@@ -24,6 +24,7 @@ from medadapt.generate.tasks.base import TaskRunner
 @dataclass
 class TaskCounts:
     items: int = 0
+    skipped_languages: Counter = field(default_factory=Counter)  # input records not in the task's `languages`
     written: dict[str, int] = field(default_factory=dict)
     rejected: int = 0
     rejected_by: Counter = field(default_factory=Counter)
@@ -32,8 +33,8 @@ class TaskCounts:
     failures: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"items": self.items, "written": self.written, "rejected": self.rejected,
-                "rejected_by": dict(self.rejected_by), "failed": self.failed,
+        return {"items": self.items, "skipped_languages": dict(self.skipped_languages), "written": self.written,
+                "rejected": self.rejected, "rejected_by": dict(self.rejected_by), "failed": self.failed,
                 "left_for_next_run": self.left_for_next_run, "failures": self.failures[:20]}
 
 

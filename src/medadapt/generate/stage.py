@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from medadapt.data.jsonl import read_records
-from medadapt.data.records import RECORD_KINDS
+from medadapt.data.records import RECORD_KINDS, Record
 from medadapt.generate.backend import Backend
 from medadapt.generate.cache import RequestCache
 from medadapt.generate.client import Budget, Client
@@ -36,13 +37,25 @@ def backend_model(recipe: Recipe) -> str:
     return recipe.generate.backend.model or recipe.model
 
 
+def in_languages(records: list[Record], languages: list[str] | None) -> tuple[list[Record], Counter]:
+    """The records in ``languages`` (all when None), and how many of each other language were left out."""
+    if languages is None:
+        return records, Counter()
+    return [r for r in records if r.lang in languages], Counter(r.lang for r in records if r.lang not in languages)
+
+
 def make_backend(config: BackendConfig, model: str, chat_template: str | None, recipe_dir: Path) -> Backend:
     """The configured backend; the API key is read here from the environment and kept only in memory."""
-    if config.kind == "local":
-        from medadapt.generate.local_backend import LocalBackend
+    if config.in_process:
         from medadapt.models.templates import load_chat_template
 
         template = load_chat_template(chat_template, recipe_dir) if chat_template else None
+        if config.kind == "vllm":
+            from medadapt.generate.vllm_backend import VLLMBackend
+
+            return VLLMBackend(model, config.batch_size, template)
+        from medadapt.generate.local_backend import LocalBackend
+
         return LocalBackend(model, config.batch_size, template)
     from medadapt.generate.http_backend import OpenAIBackend
 
@@ -107,7 +120,7 @@ class GenerateStage(Stage):
         streams = Streams(ctx.out)
         streams.append("rejected", [])  # the file exists even when nothing is rejected
         prompts_dir = ctx.resolve(section.prompts) if section.prompts else None
-        workers = 2 * (section.backend.concurrency if section.backend.kind == "openai" else section.backend.batch_size)
+        workers = 2 * (section.backend.batch_size if section.backend.in_process else section.backend.concurrency)
         tasks: dict[str, Any] = {}
         try:
             for config in section.tasks:
@@ -117,15 +130,18 @@ class GenerateStage(Stage):
                 read = read_records(ctx.resolve(config.input), RECORD_KINDS[task.record_kind], stage="generate")
                 if read.rejected:
                     streams.append("rejected", read.rejected)
-                records = [r for r in read.records if config.languages is None or r.lang in config.languages]
+                records, skipped = in_languages(read.records, config.languages)
                 records = records[: config.limit] if config.limit else records
                 counts = await run_task(task, records, streams, workers, ctx.console)
                 finish_task(task, records, streams, counts, ctx.out)
+                counts.skipped_languages = skipped
                 if read.rejected:
                     counts.rejected += len(read.rejected)
                     counts.rejected_by["read: invalid record"] = len(read.rejected)
                 tasks[task.name] = {"task": config.task, **counts.as_dict(), **task.notes}
-                ctx.console.print(f"{task.name}: {counts.items} items → {counts.written}, {counts.rejected} rejected")
+                left_out = ", ".join(f"{lang} {n}" for lang, n in sorted(skipped.items()))
+                ctx.console.print(f"{task.name}: {counts.items} items → {counts.written}, {counts.rejected} rejected"
+                                  + (f"; not in languages, left out: {left_out}" if skipped else ""))
         finally:
             streams.close()
             await client.backend.aclose()
