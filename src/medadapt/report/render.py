@@ -122,8 +122,9 @@ def render_report(context: dict[str, Any], out: Path, stage_dirs: dict[str, Path
         table["plot"] = name
         written.append(out / name)
     judge = (context.get("freeform") or {}).get("judge")
-    if judge and judge["pairs"]:
-        plot_win_rates(judge["pairs"], out / "win-rates.png")
+    scored = {name: pair for name, pair in (judge or {}).get("pairs", {}).items() if pair["scored"]}
+    if scored:  # nothing to draw when every verdict was unreadable; the table says so
+        plot_win_rates(scored, out / "win-rates.png")
         context["win_rate_plot"] = "win-rates.png"
         written.append(out / "win-rates.png")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
