@@ -212,21 +212,15 @@ def export_run(run: Path, to: Path, *, gguf: bool = False, force: bool = False,
 
 def save_merged(model_ref: str, adapter: Path | None, target: Path) -> None:
     """Base + adapter (every adapter of a stack) merged in 32-bit and saved with the adapter's tokenizer (its chat
-    template)."""
+    template), the same way the train stage writes train/merged/."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from medadapt.models.loading import with_adapters
     from medadapt.models.registry import resolve_model
+    from medadapt.train.merge import merged_model, save_model_dir
 
     source = resolve_model(model_ref)
     tokenizer = AutoTokenizer.from_pretrained(str(adapter) if adapter else source)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
-    if adapter is not None:
-        model = with_adapters(model, adapter).merge_and_unload()
-    model.save_pretrained(target, safe_serialization=True)
-    tokenizer.save_pretrained(target)
-    generation = model.generation_config
-    stop = generation.eos_token_id if isinstance(generation.eos_token_id, list) else [generation.eos_token_id]
-    generation.eos_token_id = [t for t in dict.fromkeys([*stop, tokenizer.eos_token_id]) if t is not None]
-    generation.save_pretrained(target)
+    model = (merged_model(source, adapter, torch.float32) if adapter is not None
+             else AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32))
+    save_model_dir(model, tokenizer, target)
