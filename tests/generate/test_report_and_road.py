@@ -14,13 +14,13 @@ from medadapt.stages import stages_for
 
 def test_run_generate_then_data_then_report(tmp_path, fake, monkeypatch):
     monkeypatch.setenv("MEDADAPT_TEST_KEY", API_KEY)
-    data = write_records(tmp_path / "qa.jsonl", qa_rows(6))
+    data = write_records(tmp_path / "qa.jsonl", qa_rows(6) + [{**qa_rows(1)[0], "id": "fr0", "lang": "fr"}])
     recipe_path = tmp_path / "recipe.yaml"
     recipe_path.write_text(yaml.safe_dump({
         "name": "road", "languages": ["en"], "model": "smollm2-135m",
         "generate": {"backend": {"kind": "openai", "base_url": fake.url, "model": "local-vllm",
                                  "api_key_env": "MEDADAPT_TEST_KEY"},
-                     "tasks": [{"task": "expand", "input": str(data)}]},
+                     "tasks": [{"task": "expand", "input": str(data), "languages": ["en"]}]},
         "data": {"sources": [{"path": str(data)}, {"path": "run://generate/expand.jsonl", "source": "expanded"}],
                  "dev_fraction": 0.0},
         "report": {},
@@ -33,6 +33,9 @@ def test_run_generate_then_data_then_report(tmp_path, fake, monkeypatch):
     assert len(expanded) == 6 and all("See a doctor" in c["messages"][-1]["content"] for c in expanded)
     report = (tmp_path / "runs" / "road" / "report" / "report.md").read_text(encoding="utf-8")
     assert "## Generated data" in report and "| expand (expand) | 6 | expand: 6 | 0 | 0 |" in report
+    assert "- expand: left out, not in the task's languages: fr 1" in report
+    html = (tmp_path / "runs" / "road" / "report" / "index.html").read_text(encoding="utf-8")
+    assert "left out (not in the task's languages): fr 1" in html
 
 
 def test_recipe_problems_name_the_generate_field(tmp_path):
