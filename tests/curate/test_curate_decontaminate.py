@@ -36,3 +36,22 @@ def test_contaminated_records_removed_with_the_benchmark_named(tmp_path):
 def test_nothing_to_check_against_is_a_recipe_error():
     with pytest.raises(RecipeError, match="no evaluation sets"):
         step({"step": "decontaminate", "use_recipe_benchmarks": True})
+
+
+def test_a_benchmark_read_through_its_data_mapping(tmp_path):
+    """An exam kept as the CSV it came in (gaokerena-mmlu-fa layout) is read with its mapping, not as JSONL."""
+    from shared_data import SHARED
+
+    genetics = SHARED / "data/gaokerena/mmlu_fa/mmlu-medical_genetics_fa.csv"
+    if not genetics.is_file():
+        pytest.skip(f"shared data not present: {genetics}")
+    from medadapt.evaluate.benchmark import load_questions
+
+    questions, _ = load_questions(genetics, "gaokerena-mmlu-fa")
+    leaked = max(questions, key=lambda q: len(q.question.split()))
+    decontaminate = step({"step": "decontaminate"}, evaluation_files={"genetics": genetics},
+                         evaluation_formats={"genetics": "gaokerena-mmlu-fa"})
+    result = decontaminate.apply([qa("leak", leaked.question, "پاسخ"), qa("clean", "سردرد دارم، چه کنم؟", "استراحت")])
+    assert [d.id for d in result.kept] == ["clean"]
+    assert f"genetics item {leaked.id}" in result.rejected[0].reason
+    assert result.counters["evaluation items: genetics"] == 100

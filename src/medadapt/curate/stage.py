@@ -84,7 +84,9 @@ class CurateStage(Stage):
         recipe, section = ctx.recipe, ctx.recipe.curate
         # a plain function (not the context's method) so that datatrove can ship the environment to workers
         resolve = partial(resolve_path, base_dir=ctx.recipe_dir, run_dir=ctx.run.root)
-        env = StepEnv(recipe.languages, recipe.seed, evaluation_files(recipe, ctx.recipe_dir, ctx.run.root), resolve)
+        formats = {b.name: b.format for b in recipe.evaluate.benchmarks} if recipe.evaluate else {}
+        env = StepEnv(recipe.languages, recipe.seed, evaluation_files(recipe, ctx.recipe_dir, ctx.run.root), resolve,
+                      formats)
         steps = build_steps(section.steps, env)
         docs, read_rejected, files = read_inputs(section, ctx.resolve)
         before, lengths_before = group_counts(docs), body_lengths(docs)

@@ -64,6 +64,7 @@ class StepEnv:
     seed: int = 0
     evaluation_files: dict[str, Path] = field(default_factory=dict)
     resolve: Callable[[str], Path] = Path
+    evaluation_formats: dict[str, str] = field(default_factory=dict)  # data mapping per file; default mcqa JSONL
 
 
 Verdict = tuple[str, str] | None  # (rule, reason) when a document is removed
@@ -291,6 +292,16 @@ class EvalQuestion(BaseModel):
     question: str
 
 
+def _evaluation_questions(path: Path, fmt: str) -> Any:
+    """The questions of an evaluation file: JSONL rows with a question, or any file a data mapping reads
+    (an exam CSV, an MMLU spreadsheet) through the data importers."""
+    if fmt == "mcqa":
+        return read_records(path, EvalQuestion, stage="curate")
+    from medadapt.data.importers import import_file
+
+    return import_file(path, fmt, stage="curate")
+
+
 class DecontaminateStep(DocStep):
     name = "decontaminate"
 
@@ -301,7 +312,7 @@ class DecontaminateStep(DocStep):
                                          "(add evaluate.benchmarks to the recipe, or files under `extra`)"])
         items = []
         for benchmark, path in env.evaluation_files.items():
-            result = read_records(path, EvalQuestion, stage="curate")
+            result = _evaluation_questions(path, env.evaluation_formats.get(benchmark, "mcqa"))
             if not result.records:
                 raise DataError("no evaluation questions to decontaminate against", file=str(path))
             self.counters[f"evaluation items: {benchmark}"] = len(result.records)
