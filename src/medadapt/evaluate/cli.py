@@ -132,23 +132,21 @@ def _translate_for_pipeline(bench: Any, model: str, translator: str, url: str | 
                             pivot: str) -> dict[str, Any]:
     """Replace the benchmark's questions (and few-shot examples) by their translations into ``pivot``."""
     from medadapt.evaluate.config import PipelineConfig
-    from medadapt.evaluate.pipeline import Translator, translate_questions
+    from medadapt.evaluate.pipeline import Translator, benchmark_in_pivot
     from medadapt.generate.config import BackendConfig
     from medadapt.models.registry import medadapt_home
 
     backend = BackendConfig(kind="openai" if url else "local", model=translator, base_url=url, api_key_env=key_env)
     config = PipelineConfig(name="cli", model=model, pivot_lang=pivot, translator=backend)
-    groups = {"questions": bench.records, **{f"fewshot:{s}": v for s, v in bench.fewshot.items()}}
     cache = medadapt_home() / "cache" / "pipeline-translations.sqlite"
     cache.parent.mkdir(parents=True, exist_ok=True)
     client = Translator(config, cache, translator, Path.cwd())
     try:
-        translated = translate_questions(client, groups)
+        questions, bench.fewshot = benchmark_in_pivot(client, bench.records, bench.fewshot)
     finally:
         client.close()
-    bench.records = translated["questions"].records
-    bench.fewshot = {s: translated[f"fewshot:{s}"].records for s in bench.fewshot}
-    summary = translated["questions"].summary()
+    bench.records = questions.records
+    summary = questions.summary()
     console.print(f"translated {summary['translated']} questions into {pivot}; "
                   f"{summary['untranslated_kept_in_source']} unreadable translations kept in the source language")
     return {"model": model, "pivot_lang": pivot, "translator": translator, **summary}

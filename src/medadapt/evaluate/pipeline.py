@@ -8,7 +8,7 @@ so translations are cached and a re-run sends nothing twice.
 For multiple choice the chosen option is an index, so only the question and its options are translated and
 no answer goes back; for free-form questions the answer is translated back into the question's language. A
 translation that cannot be read (wrong keys, wrong number of options) leaves the text in its source
-language; such texts are counted, never dropped.
+language, never dropped; for multiple choice such questions are counted in the results.
 """
 
 from __future__ import annotations
@@ -104,9 +104,11 @@ async def questions_in_pivot(translator: Translator, records: list[MCQARecord]) 
     return result
 
 
-def translate_questions(translator: Translator, groups: dict[str, list[MCQARecord]]) -> dict[str, TranslatedQuestions]:
-    """Translate each named group of questions (a benchmark's questions, its few-shot examples)."""
-    return {name: translator.run(questions_in_pivot(translator, records)) for name, records in groups.items()}
+def benchmark_in_pivot(translator: Translator, records: list[MCQARecord], fewshot: dict[str, list[MCQARecord]]
+                       ) -> tuple[TranslatedQuestions, dict[str, list[MCQARecord]]]:
+    """A benchmark's questions and its few-shot examples per subject, in the pivot language."""
+    examples = {subject: translator.run(questions_in_pivot(translator, shots)).records for subject, shots in fewshot.items()}
+    return translator.run(questions_in_pivot(translator, records)), examples
 
 
 class PipelineAnswerer:
@@ -117,14 +119,12 @@ class PipelineAnswerer:
         self.label = label
         self.inner = inner
         self.translator = translator
-        self.untranslated = 0  # texts kept in their language because a translation was unreadable
         self.identity = {**inner.identity, "pipeline": translator.config.model_dump(mode="json")}
 
     def _translate(self, key: str, text: str, source: str, target: str) -> str:
         try:
             return self.translator.run(self.translator.fields({key: text}, source, target))[key]
-        except MalformedResponse:
-            self.untranslated += 1
+        except MalformedResponse:  # an unreadable translation: the text goes on in its own language
             return text
 
     def answer(self, question: str, lang: str) -> TimedAnswer:

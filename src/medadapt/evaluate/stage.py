@@ -97,20 +97,15 @@ class EvaluateStage(Stage):
         return Translator(pipeline, ctx.run.state_dir(self.name) / f"pipeline-{pipeline.name}.sqlite", ctx.recipe.model,
                           ctx.recipe_dir, ctx.resolve(pipeline.prompts) if pipeline.prompts else None)
 
-    def _pipeline_questions(self, ctx: StageContext, pipeline: PipelineConfig,
-                            benchmarks: list[PreparedBenchmark]) -> dict[str, Any]:
+    def _pipeline_benchmarks(self, ctx: StageContext, pipeline: PipelineConfig, benchmarks: list[PreparedBenchmark]
+                             ) -> dict[str, tuple[Any, dict[str, list[MCQARecord]]]]:
         """Each benchmark's questions and few-shot examples in the pivot language."""
-        from medadapt.evaluate.pipeline import translate_questions
+        from medadapt.evaluate.pipeline import benchmark_in_pivot
 
-        groups: dict[str, list[MCQARecord]] = {}
-        for bench in benchmarks:
-            groups[bench.name] = bench.records
-            for subject, examples in bench.fewshot.items():
-                groups[f"{bench.name}\x00{subject}"] = examples
         translator = self._translator(ctx, pipeline)
         try:
             with ctx.console.status(f"pipeline {pipeline.name}: translating questions into {pipeline.pivot_lang}…"):
-                return translate_questions(translator, groups)
+                return {b.name: benchmark_in_pivot(translator, b.records, b.fewshot) for b in benchmarks}
         finally:
             translator.close()
 
@@ -161,15 +156,15 @@ class EvaluateStage(Stage):
                 score(label, model, tokenizer, bench, bench.records, bench.fewshot)
             del model
         for pipeline in section.pipelines:
-            translated = self._pipeline_questions(ctx, pipeline, benchmarks)
+            translated = self._pipeline_benchmarks(ctx, pipeline, benchmarks)
             model, tokenizer = load_for_inference(pipeline.model)
             label = f"pipeline:{pipeline.name}"
             for bench in benchmarks:
-                fewshot = {s: translated[f"{bench.name}\x00{s}"].records for s in bench.fewshot}
-                score(label, model, tokenizer, bench, translated[bench.name].records, fewshot)
+                questions, fewshot = translated[bench.name]
+                score(label, model, tokenizer, bench, questions.records, fewshot)
                 results[bench.name].setdefault("pipelines", {})[label] = {
                     "model": pipeline.model, "pivot_lang": pipeline.pivot_lang,
-                    "translator": pipeline.translator.model or ctx.recipe.model, **translated[bench.name].summary()}
+                    "translator": pipeline.translator.model or ctx.recipe.model, **questions.summary()}
             del model
         self._import_lm_eval(ctx, results, predictions)
         if section.freeform:
