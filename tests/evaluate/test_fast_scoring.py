@@ -1,4 +1,4 @@
-"""The fast scorer (batched single-token path, KV-cached prefixes) returns the reference method's numbers."""
+"""The fast scorer (KV-cached prefixes and contexts, batched continuations) returns the reference method's numbers."""
 
 from __future__ import annotations
 

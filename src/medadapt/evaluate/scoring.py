@@ -2,10 +2,10 @@
 
 Three things make it faster than one padded forward pass per (context, continuation) pair, with the same
 numbers: (1) logits are computed only at the scored positions (the LM head is a large share of a small
-model's compute); (2) a prefix shared by many requests (the few-shot block) is run once and reused through
-the KV cache, and so is each question's context across its choices, whose continuations are then scored
-together in one batched pass; (3) when every continuation is a single token, all choices are read from one
-pass over the context. Batches are sorted by length and padded with explicit position ids and attention
+model's compute); (2) a prefix shared by many requests (the subject's description and few-shot block) is run
+once and reused through the KV cache, and so is each question's context across its choices, whose
+continuations are then scored in length-sorted batched passes; (3) when every continuation is a single token
+(answer letters), all choices are read from the one pass over the context. Batches are sorted by length and padded with explicit position ids and attention
 masks, so no padding enters a real token's result and scores do not depend on the batch size.
 """
 
@@ -20,34 +20,6 @@ from rich.progress import Progress
 from medadapt.evaluate.requests import Request
 
 Scores = dict[int, dict[int, float]]
-
-
-def _single_token(request: Request) -> bool:
-    return all(len(c) == 1 for c in request.continuations)
-
-
-def _score_single_token_batched(model: Any, requests: list[Request], batch_size: int, pad_id: int,
-                                scores: Scores, advance) -> None:
-    import torch
-
-    device = next(model.parameters()).device
-    ordered = sorted(requests, key=lambda r: -len(r.context))
-    for start in range(0, len(ordered), batch_size):
-        batch = ordered[start : start + batch_size]
-        width = len(batch[0].context)
-        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for b, request in enumerate(batch):
-            ids[b, width - len(request.context):] = torch.tensor(request.context)
-            mask[b, width - len(request.context):] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
-                       logits_to_keep=1).logits[:, -1].float()
-        logprobs = torch.log_softmax(logits, dim=-1)
-        for b, request in enumerate(batch):
-            for choice, cont in enumerate(request.continuations):
-                scores[request.question][choice] = float(logprobs[b, cont[0]])
-        advance(len(batch))
 
 
 def _score_with_cache(model: Any, requests: list[Request], batch_size: int, pad_id: int, scores: Scores,
@@ -148,17 +120,11 @@ def score_requests(model: Any, tokenizer: Any, requests: list[Request], batch_si
             repeats.append((request, first_of[key]))
         else:
             first_of[key] = request
-    unique = list(first_of.values())
-    fast = [r for r in unique if _single_token(r) and not r.shared]
-    cached = [r for r in unique if not (_single_token(r) and not r.shared)]
     with Progress(transient=False) as progress, torch.inference_mode():
         task = progress.add_task(label, total=len(requests))
         advance = lambda n: progress.advance(task, n)  # noqa: E731
         advance(len(repeats))
-        if fast:
-            _score_single_token_batched(model, fast, batch_size, pad_id, scores, advance)
-        if cached:
-            _score_with_cache(model, cached, batch_size, pad_id, scores, advance)
+        _score_with_cache(model, list(first_of.values()), batch_size, pad_id, scores, advance)
     for request, original in repeats:
         scores[request.question] = dict(scores[original.question])
     return scores
