@@ -28,7 +28,7 @@ from medadapt.crawl.crawler import Crawler
 from medadapt.crawl.fixtures import fixture_process
 from medadapt.crawl.pages import process_response
 from medadapt.crawl.section import CrawlSection
-from medadapt.crawl.stage import FIXTURE_ADAPTERS, load_sites
+from medadapt.crawl.sites import FIXTURE_ADAPTERS, load_sites
 from medadapt.crawl.state import CrawlState
 from medadapt.crawl.urls import normalize
 from medadapt.crawl.warc import WarcStore

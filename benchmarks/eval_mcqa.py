@@ -20,11 +20,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from medadapt.data.records import MCQARecord
-from medadapt.evaluate.benchmark import load_questions
-from medadapt.evaluate.lm_eval_engine import lm_eval_model
-from medadapt.evaluate.mcqa import predict_loglik
-from medadapt.evaluate.requests import select_fewshot
+from medadapt.records.kinds import MCQARecord
+from medadapt.evaluate.mcqa.benchmark import load_questions
+from medadapt.evaluate.mcqa.lm_eval_engine import lm_eval_model
+from medadapt.evaluate.mcqa.predict import predict_loglik
+from medadapt.evaluate.mcqa.requests import select_fewshot
 from medadapt.models import resolve_model
 from medadapt.models.loading import load_for_inference
 from medadapt.resources import resource_path

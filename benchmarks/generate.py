@@ -28,11 +28,11 @@ import aiohttp
 import httpx
 import psutil
 
-from medadapt.generate.backend import ChatRequest
-from medadapt.generate.cache import RequestCache
-from medadapt.generate.client import Client
-from medadapt.generate.config import BackendConfig
-from medadapt.generate.http_backend import OpenAIBackend
+from medadapt.llm.backend import ChatRequest
+from medadapt.llm.cache import RequestCache
+from medadapt.llm.client import Client
+from medadapt.llm.config import BackendConfig
+from medadapt.llm.http_backend import OpenAIBackend
 
 LATENCY = 0.05
 
@@ -44,7 +44,7 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "medadapt.generate.fake_server", "--port", str(port),
+    process = subprocess.Popen([sys.executable, "-m", "medadapt.llm.fake_server", "--port", str(port),
                                 "--latency", str(LATENCY)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         try:

@@ -51,7 +51,7 @@ def free_port() -> int:
 def plain_generate(generator, messages, tokens: int) -> tuple[float, float, int]:
     import torch
 
-    from medadapt.serve.generation import GenParams
+    from medadapt.llm.streaming import GenParams
 
     started = time.perf_counter()
     ids = torch.tensor([generator.prompt_ids(messages)], device=generator.model.device)
@@ -62,7 +62,7 @@ def plain_generate(generator, messages, tokens: int) -> tuple[float, float, int]
 
 
 def streamed(generator, messages, tokens: int) -> tuple[float, float, int]:
-    from medadapt.serve.generation import GenParams
+    from medadapt.llm.streaming import GenParams
 
     started = time.perf_counter()
     first = None
@@ -132,17 +132,16 @@ def main() -> None:
 
     import torch
 
-    from medadapt.models.loading import load_for_inference
-    from medadapt.models.templates import prepare_chat_tokenizer
+    from medadapt.llm.streaming import Generator
+    from medadapt.models.chat import load_chat_model
     from medadapt.serve.chat import chat_target
-    from medadapt.serve.generation import Generator
     from medadapt.serve.safety import SafetyLayer
-    from medadapt.serve.server import ServeConfig, create_app
+    from medadapt.serve.planner import ServeConfig
+    from medadapt.serve.server import create_app
 
     console = Console(stderr=True)
     spec = chat_target(args.model)
-    model, tokenizer = load_for_inference(spec.model, spec.adapter)
-    prepare_chat_tokenizer(tokenizer, None, spec.model)
+    model, tokenizer = load_chat_model(spec.model, spec.adapter)
     generator = Generator(model, tokenizer, "bench")
     conversations = [[{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}] for i in range(n)]
     config = ServeConfig(model_id="bench", max_tokens_limit=max(tokens, 1024), temperature=0.0, max_queue=0)

@@ -9,8 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from medadapt.data.records import MCQARecord
-from medadapt.evaluate.prompts import mcqa_prompt
+from medadapt.records.kinds import MCQARecord
+from medadapt.evaluate.mcqa.prompts import mcqa_prompt
 
 
 @dataclass

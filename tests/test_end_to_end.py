@@ -66,7 +66,8 @@ def test_run_then_rerun_skips(recipe_file, tmp_path):
     assert stats["train"] + stats["dev"] == 5 and stats["rejected"] == 1
     assert stats["skipped_other_language"] == {"de": 1}
     rejected = [json.loads(line) for line in (run / "data/rejected.jsonl").read_text().splitlines()]
-    assert rejected[0]["id"] == "broken" and "row 7: source: Field required" in rejected[0]["reason"]
+    assert rejected[0]["id"] == "broken"
+    assert "row 7: question: missing question, answer (columns: id, lang)" in rejected[0]["reason"]
 
     log = [json.loads(line) for line in (run / "train/log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "loss" in r] == [1, 2, 3]
@@ -78,9 +79,9 @@ def test_run_then_rerun_skips(recipe_file, tmp_path):
     assert len(predictions) == 6
 
     html = (run / "report/index.html").read_text()
-    assert 'src="loss.png"' in html and "<th>base</th><th>trained</th>" in html and "subject: anatomy" in html
+    assert 'src="train-loss.png"' in html and "<th>base</th><th>trained</th>" in html and "subject: anatomy" in html
     assert "McNemar p =" in html and "bootstrap 95 % interval" in html
-    assert (run / "report/loss.png").stat().st_size > 1000 and (run / "report/report.md").is_file()
+    assert (run / "report/train-loss.png").stat().st_size > 1000 and (run / "report/report.md").is_file()
 
     again = runner.invoke(app, ["run", str(recipe_file), "--runs-dir", str(runs)])
     assert again.exit_code == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from medadapt.crawl.stage import CrawlStage
 from medadapt.curate.stage import CurateStage
-from medadapt.data.stage import FormatStage
+from medadapt.format.stage import FormatStage
 from medadapt.evaluate.stage import EvaluateStage
 from medadapt.generate.stage import GenerateStage
 from medadapt.recipe import Recipe

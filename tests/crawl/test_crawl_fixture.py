@@ -10,7 +10,7 @@ import yaml
 from crawl_helpers import run_crawl, write_recipe
 
 from medadapt.crawl.adapters import ADAPTER_DIR
-from medadapt.data.jsonl import iter_jsonl
+from medadapt.records.jsonl import iter_jsonl
 from medadapt.resources import resource_path
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crawl_helpers import run_crawl, write_recipe
 
-from medadapt.data.jsonl import iter_jsonl
+from medadapt.records.jsonl import iter_jsonl
 
 
 def test_hostile_site_every_url_ends_as_a_record_or_a_failure_with_a_reason(tmp_path, hostile_server):

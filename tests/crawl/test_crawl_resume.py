@@ -11,7 +11,7 @@ import time
 
 from crawl_helpers import run_crawl, write_recipe
 
-from medadapt.data.jsonl import iter_jsonl
+from medadapt.records.jsonl import iter_jsonl
 
 
 def _crawl_process(recipe, runs) -> subprocess.Popen:

@@ -45,7 +45,7 @@ def test_a_benchmark_read_through_its_data_mapping(tmp_path):
     genetics = SHARED / "data/gaokerena/mmlu_fa/mmlu-medical_genetics_fa.csv"
     if not genetics.is_file():
         pytest.skip(f"shared data not present: {genetics}")
-    from medadapt.evaluate.benchmark import load_questions
+    from medadapt.evaluate.mcqa.benchmark import load_questions
 
     questions, _ = load_questions(genetics, "gaokerena-mmlu-fa")
     leaked = max(questions, key=lambda q: len(q.question.split()))

@@ -10,7 +10,7 @@ from rich.console import Console
 from medadapt.curate.config import EngineSpec
 from medadapt.curate.stage import CurateStage
 from medadapt.curate.steps import StepEnv
-from medadapt.data.jsonl import iter_jsonl
+from medadapt.records.jsonl import iter_jsonl
 from medadapt.recipe import load_recipe
 from medadapt.runs import run_stages
 

@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from medadapt.curate.stage import CurateStage
-from medadapt.data.jsonl import iter_jsonl
+from medadapt.records.jsonl import iter_jsonl
 from medadapt.recipe import load_recipe
 from medadapt.runs import run_stages
 

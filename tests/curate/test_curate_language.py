@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from curate_helpers import qa, step
 
-from medadapt.curate.langid import LanguageDetector
+from medadapt.text.langid import LanguageDetector
 
 SAMPLES = {
     "fa": ["سلام دکتر، من سه روز است که سردرد شدید دارم و قرص مسکن هم اثری ندارد.",

@@ -12,7 +12,7 @@ from curate_helpers import make_project
 from rich.console import Console
 
 from medadapt.curate.stage import CurateStage
-from medadapt.data.jsonl import iter_jsonl
+from medadapt.records.jsonl import iter_jsonl
 from medadapt.errors import RecipeError
 from medadapt.recipe import load_recipe
 from medadapt.runs import RunDir, run_stages

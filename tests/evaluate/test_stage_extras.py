@@ -9,7 +9,7 @@ import json
 from typer.testing import CliRunner
 
 from medadapt.cli.main import app
-from medadapt.generate.fake_server import FakeOpenAI, default_responder, serve
+from medadapt.llm.fake_server import FakeOpenAI, default_responder, serve
 
 LEAKED = "Which enzyme is deficient in classic phenylketonuria presenting in early infancy with seizures?"
 QUESTIONS = [("en", LEAKED), ("en", "Which nerve supplies the diaphragm in adults?"),
@@ -100,8 +100,8 @@ report: {{}}
     assert set(latency) == {"base", "pipeline:via-en"} and latency["pipeline:via-en"]["streamed"] is False
     judged = json.loads((runs / "extras/evaluate/freeform/judge.json").read_text())["pairs"]["pipeline:via-en vs base"]
     assert judged["ties"] == 2 and judged["position_bias"]["first_shown_share"] == 1.0
-    assert "mean TTFT (s)" in html and 'src="win-rates.png"' in html
-    assert (runs / "extras/report/win-rates.png").stat().st_size > 1000
+    assert "mean TTFT (s)" in html and 'src="evaluate-win-rates.png"' in html
+    assert (runs / "extras/report/evaluate-win-rates.png").stat().st_size > 1000
 
 
 def test_unknown_benchmark_for_an_import_is_a_recipe_error(tmp_path, tiny_model_dir):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from medadapt.generate.fake_server import FakeOpenAI, serve
+from medadapt.llm.fake_server import FakeOpenAI, serve
 
 
 @pytest.fixture

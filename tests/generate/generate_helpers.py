@@ -35,7 +35,8 @@ def write_recipe(folder: Path, url: str, tasks: list[dict[str, Any]], **backend:
 
 
 def run_generate(recipe: Path, runs: Path, *args: str) -> int:
-    """``medadapt generate RECIPE`` in-process; its exit code (2 for a one-line error, as ``main`` gives)."""
+    """``medadapt generate RECIPE`` in-process; its exit code as ``main`` gives it (the error's own: 2 for a
+    one-line error, 3 for a spent budget)."""
     from typer.testing import CliRunner
 
     from medadapt.cli.main import app
@@ -43,7 +44,7 @@ def run_generate(recipe: Path, runs: Path, *args: str) -> int:
 
     result = CliRunner().invoke(app, ["generate", str(recipe), "--runs-dir", str(runs), *args])
     if isinstance(result.exception, MedadaptError):
-        return 2
+        return result.exception.exit_code
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code

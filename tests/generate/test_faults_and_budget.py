@@ -7,9 +7,8 @@ import json
 
 from generate_helpers import API_KEY, qa_rows, read_jsonl, run_generate, write_recipe, write_records
 
-from medadapt.data.jsonl import read_records
-from medadapt.data.records import ChatRecord, MCQARecord, QARecord
-from medadapt.generate.fake_server import default_responder, user_text
+from medadapt.llm.fake_server import default_responder, user_text
+from medadapt.records.importers import import_file
 
 
 def test_every_fault_is_retried_or_recorded(tmp_path, fake, monkeypatch):
@@ -51,7 +50,7 @@ def test_max_requests_stops_cleanly_and_rerun_continues(tmp_path, fake, monkeypa
     assert 5 <= len(fake.log) <= 6  # at most the two workers' requests in flight when it was spent
     assert run_generate(recipe, runs, "--max-cost", "100") == 0
     assert len(fake.log) == 10 and len(set(fake.prompts())) == 10
-    rows = read_records(runs / "gen" / "generate" / "expand.jsonl", QARecord, stage="test")
+    rows = import_file(runs / "gen" / "generate" / "expand.jsonl", "qa")
     assert [r.id for r in rows.records] == [f"q{i}-expanded" for i in range(10)] and not rows.rejected
     assert rows.records[3].short_answer == "Rest and water 3." and "Rest and water 3." in rows.records[3].answer
     stats = json.loads((runs / "gen" / "generate" / "stats.json").read_text())
@@ -93,7 +92,7 @@ def test_judge_qa_generation_and_conversations_quarantine_bad_answers(tmp_path, 
     assert run_generate(write_recipe(tmp_path, fake.url, tasks), runs) == 0
     out = runs / "gen" / "generate"
     assert [r["id"] for r in read_jsonl(out / "judge.jsonl")] == ["q0"]
-    mcqa = read_records(out / "exam.mcqa.jsonl", MCQARecord, stage="test")
+    mcqa = import_file(out / "exam.mcqa.jsonl", "mcqa")
     assert [r.id for r in mcqa.records] == ["a0-mcq"] and mcqa.records[0].answer == 0 and not mcqa.rejected
     assert [r["id"] for r in read_jsonl(out / "exam.qa.jsonl")] == ["a0-saq"]
     reasons = {r["id"]: r["reason"] for r in read_jsonl(out / "rejected.jsonl")}
@@ -101,7 +100,7 @@ def test_judge_qa_generation_and_conversations_quarantine_bad_answers(tmp_path, 
     assert "logical_consistency: 7 is outside" in reasons["q2"]
     assert "malformed answer: expected one ###MCQ and one ###SAQ" in reasons["a1"]
     assert "text" in reasons["a2"]  # the blank article was rejected when read, with its field
-    chats = read_records(out / "conversation.jsonl", ChatRecord, stage="test")
+    chats = import_file(out / "conversation.jsonl", "chat")
     assert [c.id for c in chats.records] == ["m0-conversation"] and not chats.rejected
     assert [m.role for m in chats.records[0].messages] == ["user", "assistant"] * 2
     assert "فرنیک" in chats.records[0].messages[-1].content

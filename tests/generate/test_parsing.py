@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from medadapt.generate.errors import MalformedResponse
-from medadapt.generate.parsing import (
-    conversation_turns, free_text, generated_questions, judge_scores, self_score, translated_fields,
-)
-
-SOURCE = {"question": "What is fever?", "choices": ["heat", "cold"]}
+from medadapt.generate.parsing import conversation_turns, free_text, generated_questions, judge_scores, self_score
+from medadapt.llm.errors import MalformedResponse
 
 GOOD_QA = """###MCQ
 ###Question: Which nerve supplies the diaphragm?
@@ -24,23 +20,6 @@ D. Ulnar
 ###Question: Name the nerve of the diaphragm.
 ###Answer: The phrenic nerve.
 ###Rationale: It arises from C3-C5."""
-
-
-def test_translation_json_in_a_fence_parses():
-    text = 'Here you go:\n```json\n{"question": "تب چیست؟", "choices": ["گرما", "سرما"]}\n```'
-    assert translated_fields(text, SOURCE) == {"question": "تب چیست؟", "choices": ["گرما", "سرما"]}
-
-
-@pytest.mark.parametrize("text, reason", [
-    ("not json at all", "no JSON object"),
-    ('{"question": "x"}', "differ from the source"),
-    ('{"question": "x", "choices": ["only one"]}', "list of 2"),
-    ('{"question": " ", "choices": ["a", "b"]}', "non-empty text"),
-])
-def test_bad_translations_are_malformed(text, reason):
-    with pytest.raises(MalformedResponse, match=reason) as info:
-        translated_fields(text, SOURCE)
-    assert info.value.raw == text
 
 
 def test_self_score_reads_score_and_feedback_and_rejects_out_of_range():

@@ -8,7 +8,7 @@ import json
 
 from generate_helpers import API_KEY, qa_rows, read_jsonl, run_generate, write_recipe, write_records
 
-from medadapt.generate.fake_server import default_responder, user_text
+from medadapt.llm.fake_server import default_responder, user_text
 
 
 def scoring_responder(body):

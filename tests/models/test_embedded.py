@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from medadapt.errors import ModelError
-from medadapt.models import embedded, registry
-from medadapt.models.registry import Alias
+from medadapt.models import catalog, embedded, registry
+from medadapt.models.catalog import Alias
 from tiny_gguf import write_llama_gguf
 
 SAMPLES = [
@@ -144,7 +144,7 @@ def test_ensure_converted_converts_once_into_the_cache(tiny_gguf: Path, monkeypa
     monkeypatch.setattr(embedded, "find_gguf", lambda alias: tiny_gguf)
     calls = _count_conversions(monkeypatch)
     sha = hashlib.sha256(tiny_gguf.read_bytes()).hexdigest()[:12]
-    expected = registry.medadapt_home() / "models" / f"tiny-{sha}"
+    expected = catalog.medadapt_home() / "models" / f"tiny-{sha}"
 
     first = embedded.ensure_converted(_tiny_alias())
     assert first == expected
@@ -162,15 +162,15 @@ def test_resolve_model_routes_an_alias_through_the_cache(tiny_gguf: Path, monkey
     monkeypatch.setattr(registry, "aliases", lambda: {"tiny": _tiny_alias()})
     monkeypatch.setattr(embedded, "find_gguf", lambda alias: tiny_gguf)
     resolved = Path(registry.resolve_model("tiny"))
-    assert resolved.parent == registry.medadapt_home() / "models"
-    assert resolved.name.startswith("tiny-") and registry.is_model_dir(resolved)
+    assert resolved.parent == catalog.medadapt_home() / "models"
+    assert resolved.name.startswith("tiny-") and catalog.is_model_dir(resolved)
 
 
 def test_leftover_partial_folder_is_not_taken_as_converted(tiny_gguf: Path, monkeypatch) -> None:
     """A conversion killed before its final rename leaves ``<target>.partial``; the next run must redo it."""
     monkeypatch.setattr(embedded, "find_gguf", lambda alias: tiny_gguf)
     sha = hashlib.sha256(tiny_gguf.read_bytes()).hexdigest()[:12]
-    target = registry.medadapt_home() / "models" / f"tiny-{sha}"
+    target = catalog.medadapt_home() / "models" / f"tiny-{sha}"
     partial = target.with_name(target.name + ".partial")
 
     real_rename = Path.rename
@@ -213,7 +213,7 @@ def test_missing_package_says_how_to_install_it(alias: Alias) -> None:
         embedded.ensure_converted(alias)
     assert alias.install in str(caught.value)
     assert "ghost" in str(caught.value)
-    assert not (registry.medadapt_home() / "models").exists()
+    assert not (catalog.medadapt_home() / "models").exists()
 
 
 # --- the real embedded model ---------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def test_real_smollm2_converts_loads_and_answers() -> None:
     from transformers import AutoTokenizer
 
     directory = Path(registry.resolve_model("smollm2-135m"))
-    assert directory.parent == registry.medadapt_home() / "models"
+    assert directory.parent == catalog.medadapt_home() / "models"
     assert not json.loads((directory / "config.json").read_text(encoding="utf-8")).get("quantization_config")
     model = _load(directory)
     tokenizer = AutoTokenizer.from_pretrained(directory)

@@ -5,8 +5,8 @@ import copy
 import pytest
 
 from medadapt.errors import ModelError
+from medadapt.models.chat import tokenize_chat
 from medadapt.models.templates import load_chat_template, prepare_chat_tokenizer, shipped_templates
-from medadapt.train.masking import tokenize_chat
 
 CHAT = [
     {"role": "system", "content": "Be careful."},

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from medadapt.errors import RunError
 from medadapt.recipe import Recipe
-from medadapt.runs import Manifest, RunDir, Stage, StageContext, run_stages
+from medadapt.runs import Manifest, RunDir, Stage, StageContext, plan_stages, run_stages
 
 CALLS: list[str] = []
 
@@ -20,15 +20,12 @@ class Upper(Stage):
 
     name = "upper"
 
-    def config(self, recipe):
-        return {"seed": recipe.seed}
-
     def inputs(self, recipe, recipe_dir, run):
         return {"text": recipe_dir / "input.txt"}
 
     def run(self, ctx: StageContext):
         CALLS.append(self.name)
-        text = (ctx.recipe_dir / "input.txt").read_text()
+        text = (ctx.recipe_dir / "input.txt").read_text() * (1 + ctx.recipe.seed)
         (ctx.out / "upper.txt").write_text(text.upper())
         return {"chars": len(text)}
 
@@ -38,9 +35,6 @@ class Count(Stage):
 
     name = "count"
     fail = False
-
-    def config(self, recipe):
-        return {}
 
     def inputs(self, recipe, recipe_dir, run):
         return {"upper": run.stage_dir("upper") / "upper.txt"}
@@ -99,11 +93,18 @@ def test_unchanged_output_keeps_downstream_skipped(setup):
     assert CALLS == ["upper"]
 
 
-def test_config_change_reruns(setup):
+def test_a_field_the_stage_read_reruns_it_and_what_reads_its_output(setup):
     go(setup)
     CALLS.clear()
     go(setup, recipe=Recipe(name="t", languages=["en"], model="m", seed=7))
-    assert CALLS == ["upper"]
+    assert CALLS == ["upper", "count"]  # upper read seed; its output changed, so count re-runs too
+
+
+def test_a_field_no_stage_read_skips_everything(setup):
+    go(setup)
+    CALLS.clear()
+    assert go(setup, recipe=Recipe(name="t", languages=["en", "fa"], model="other")).skipped == ["upper", "count"]
+    assert CALLS == []
 
 
 def test_tampered_output_is_redone(setup):
@@ -137,3 +138,39 @@ def test_killed_stage_leaves_no_output_and_is_redone(setup):
 def test_missing_input_names_the_stage(setup):
     with pytest.raises(RunError, match="stage count is missing its inputs: upper"):
         go(setup, stages=[Count()])
+
+
+def test_missing_input_names_the_stage_that_makes_it(setup):
+    tmp_path, recipe_path, recipe = setup
+    with pytest.raises(RunError, match=r"missing its inputs: upper \(made by upper: run `medadapt upper"):
+        run_stages([Count()], recipe, recipe_path, tmp_path / "runs", set(), Console(quiet=True),
+                   road=[Upper(), Count()])
+
+
+def test_plan_names_what_runs_and_why(setup):
+    tmp_path, recipe_path, recipe = setup
+    fresh = plan_stages([Upper(), Count()], recipe, recipe_path, tmp_path / "runs")
+    assert [(p.name, p.action) for p in fresh] == [("upper", "run"), ("count", "run")]
+    assert "input not there yet: upper" in fresh[1].reasons
+    go(setup)
+    assert [p.action for p in plan_stages([Upper(), Count()], recipe, recipe_path, tmp_path / "runs")] == ["skip"] * 2
+    changed = plan_stages([Upper(), Count()], Recipe(name="t", languages=["en"], model="m", seed=3), recipe_path,
+                          tmp_path / "runs")
+    assert changed[0].reasons == ["recipe changed: seed"]
+    assert (changed[1].action, changed[1].depends_on) == ("run if upstream output changes", ["upper"])
+    (tmp_path / "input.txt").write_text("cough")
+    assert plan_stages([Upper(), Count()], recipe, recipe_path, tmp_path / "runs")[0].reasons == ["input changed: text"]
+    CALLS.clear()
+    assert plan_stages([Upper(), Count()], recipe, recipe_path, tmp_path / "runs", {"count"})[1].reasons[0] == "--force"
+    assert CALLS == []  # planning runs nothing
+
+
+def test_a_stage_cannot_change_the_recipe(setup):
+    class Writer(Upper):
+        name = "writer"
+
+        def run(self, ctx):
+            ctx.recipe.seed = 3
+
+    with pytest.raises(AttributeError, match="must not change the recipe"):
+        go(setup, stages=[Writer()])

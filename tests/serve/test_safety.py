@@ -10,10 +10,12 @@ import pytest
 import yaml
 from serve_helpers import FakeGenerator
 
-from medadapt.serve.generation import GenParams
-from medadapt.serve.safety import SafetyError, SafetyLayer, load_packs, normalize
+from medadapt.llm.streaming import GenParams
+from medadapt.serve.safety import SafetyError, SafetyLayer, load_packs
+from medadapt.text.fold import LEXICON, fold
 
 PHRASINGS = yaml.safe_load((Path(__file__).with_name("phrasings.yaml")).read_text(encoding="utf-8"))
+LANGUAGES = ["en", "fa", "ar", "zh", "ja", "ko", "fr", "es"]
 CATEGORIES = ["chest_pain_breathing", "stroke", "severe_bleeding", "suicidal", "poisoning_overdose", "infant_fever",
               "anaphylaxis", "pregnancy_bleeding"]
 RED = [(lang, category, text) for lang, cats in PHRASINGS["red_flags"].items()
@@ -28,11 +30,12 @@ def layer() -> SafetyLayer:
 
 def test_every_category_has_five_phrasings_in_every_language():
     packs = load_packs()
-    assert set(packs) >= {"en", "fa", "ar"}
-    for lang in ("en", "fa", "ar"):
+    assert set(packs) >= set(LANGUAGES)
+    for lang in LANGUAGES:
         assert set(packs[lang].red_flags) == set(CATEGORIES), lang
         for category in CATEGORIES:
             assert len(PHRASINGS["red_flags"][lang][category]) >= 5, (lang, category)
+        assert len(PHRASINGS["ordinary"][lang]) >= 5, lang
     assert len(ORDINARY) >= 30 and len(PHRASINGS["ordinary"]["en"]) >= 30
 
 
@@ -49,9 +52,9 @@ def test_ordinary_questions_do_not_trigger(layer, lang, text):
 
 
 def test_normalisation_unifies_letter_forms_and_zwnj():
-    assert normalize("مي‌خواهم") == normalize("می خواهم") == "می خواهم"
-    assert normalize("كيف حالكِ") == "کیف حالک"
-    assert normalize("۳۸ درجه") == "38 درجه"
+    assert fold("مي‌خواهم", LEXICON) == fold("می خواهم", LEXICON) == "می خواهم"
+    assert fold("كيف حالكِ", LEXICON) == "کیف حالک"
+    assert fold("۳۸ درجه", LEXICON) == "38 درجه"
 
 
 def run(layer, generator, text, history=()):

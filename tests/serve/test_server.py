@@ -14,7 +14,8 @@ import pytest
 from serve_helpers import FakeGeneration, running
 
 from medadapt.serve.safety import SafetyLayer
-from medadapt.serve.server import ServeConfig, create_app, is_loopback
+from medadapt.serve.planner import ServeConfig
+from medadapt.serve.server import create_app, is_loopback
 
 KEY = "test-key"
 

@@ -48,8 +48,10 @@ def train_recipe(model_dir: Path, stage1: dict | None = None, stage2: dict | Non
     return {"name": "tiny", "languages": ["en", "fa"], "model": str(model_dir), "seed": 0, "train": section}
 
 
-def run_train(directory: Path, recipe_dict: dict, report: bool = False, resume: bool = False) -> Path:
-    """Run the train stage (and the report after it) on :func:`write_data`'s files; return ``train/``."""
+def run_train(directory: Path, recipe_dict: dict, report: bool = False, resume: bool = False,
+              console: Console | None = None) -> Path:
+    """Run the train stage (and the report after it) on :func:`write_data`'s files; return ``train/``. What the
+    stage prints goes to ``console`` (default: nowhere)."""
     from medadapt.report.stage import ReportStage
 
     write_data(directory)
@@ -58,5 +60,5 @@ def run_train(directory: Path, recipe_dict: dict, report: bool = False, resume: 
     recipe_file.write_text(yaml.safe_dump(recipe_dict), encoding="utf-8")
     recipe = Recipe.model_validate(recipe_dict)
     stages = [TrainStage(resume=resume), ReportStage()] if report else [TrainStage(resume=resume)]
-    result = run_stages(stages, recipe, recipe_file, directory / "runs", set(), Console(quiet=True))
+    result = run_stages(stages, recipe, recipe_file, directory / "runs", set(), console or Console(quiet=True))
     return result.run.stage_dir("train")

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from helpers import TEXTS, train_recipe, write_data
+from helpers import CHATS, TEXTS, train_recipe, write_data
 from medadapt.cli.main import app
 from medadapt.errors import ModelError
 from medadapt.recipe import Recipe, load_recipe
@@ -59,12 +59,41 @@ def test_hub_id_without_a_shipped_config_says_what_it_needs(tmp_path):
 
 
 def test_cli_dry_run_prints_the_plan(tmp_path):
+    """Before the data stage ran (issue 21, item 8: "tokens/epoch ?"), it says which command comes first."""
     recipe = yaml.safe_load((RECIPES / "gaokerena.yaml").read_text())
     result = CliRunner().invoke(app, ["train", str(RECIPES / "gaokerena.yaml"), "--dry-run",
                                       "--runs-dir", str(tmp_path)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "20,971,520 / 8,049,004,544" in result.output and recipe["model"] in result.output
     assert not (tmp_path / "gaokerena").exists()  # planning runs nothing
+    assert "?" not in result.output and result.output.count("after `medadapt data`") == 4  # tokens and steps
+    assert (f"run `medadapt data {RECIPES / 'gaokerena.yaml'} --runs-dir {tmp_path}` first for token counts"
+            in result.output)
+    assert "stage2 dev evaluation: up to 64 dev chats (dev_max_examples: 64) scored before and after training" \
+        in result.output
+
+
+def test_plan_states_the_dev_evaluation_cost(tmp_path, tiny_model_dir):
+    """Issue 21, item 3: scoring every dev chat before and after ten steps took 14 of 16 minutes, unannounced."""
+    from medadapt.models.chat import load_chat_tokenizer, tokenize_chat
+
+    write_data(tmp_path)
+    recipe = Recipe.model_validate(train_recipe(tiny_model_dir, stage1={"dev_fraction": 0},
+                                                stage2={"eval_steps": 2, "dev_max_examples": 1}))
+    stage1, stage2 = plan(recipe, tmp_path, tmp_path / "runs/tiny")
+    first_dev_chat = tokenize_chat(load_chat_tokenizer(str(tiny_model_dir), None), CHATS[0], 64)["input_ids"]
+    assert stage1.dev == "none (dev_fraction: 0)"
+    assert stage2.dev == ("1 of 2 dev chats scored (dev_max_examples: 1) before and after training and every 2 "
+                          f"steps: 4 × 1 = 4 forward passes, ~{4 * len(first_dev_chat):,} tokens (training: 4 steps "
+                          "× 2 examples, forward and backward)")
+    uncapped = Recipe.model_validate(train_recipe(tiny_model_dir, stage1={}, stage2={"dev_max_examples": None}))
+    stage1, stage2 = plan(uncapped, tmp_path, tmp_path / "runs/tiny")
+    held = round(-(-len(token_stream(load_chat_tokenizer(str(tiny_model_dir), None), TEXTS)) // 16) * 0.2)
+    assert stage1.dev.startswith(f"{held} of {held} dev blocks of 16 tokens scored (dev_max_examples: 64) before "
+                                 f"and after training: 2 × {held} = {2 * held} forward passes, ~{32 * held} tokens")
+    assert stage2.dev.startswith("2 of 2 dev chats scored (dev_max_examples: null, all) before and after training")
+    no_dev = Recipe.model_validate(train_recipe(tiny_model_dir, stage2={"dev_input": None}))
+    assert plan(no_dev, tmp_path, tmp_path / "runs/tiny")[0].dev == "none (dev_input: null)"
 
 
 def test_cli_launch_prints_the_accelerate_command(tmp_path):

@@ -88,7 +88,7 @@ def test_loaded_and_merged_models_apply_both_adapters(stacked_run, tiny_model_di
 
     from medadapt.models.loading import load_for_inference
     from medadapt.serve.export import save_merged
-    from medadapt.train.outputs import trained_model
+    from medadapt.runs.outputs import trained_model
 
     out, _ = stacked_run
     reference, adapter = trained_model(out, str(tiny_model_dir))
@@ -175,7 +175,7 @@ def test_saved_dora_stack_merges_as_it_ran_stacked(tiny_model_dir, dora_stage1, 
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM
 
-    from medadapt.train.merge import merged_model
+    from medadapt.models.merge import merged_model
     from medadapt.train.stacking import save_stack, stacked_model
 
     folder, stage1_logits = dora_stage1
@@ -221,5 +221,6 @@ def test_dry_run_plans_the_stack(tmp_path, tiny_model_dir, monkeypatch):
     assert stacked_plan[1].total == merged_plan[1].total + stacked_plan[0].trainable  # … on top of stage 1's
     console = Console(record=True, width=200)
     monkeypatch.setattr(cli, "console", console)
-    cli.print_plan(Recipe.model_validate(stacked_recipe(tiny_model_dir)), tmp_path, tmp_path)
+    cli.print_dry_run(Recipe.model_validate(stacked_recipe(tiny_model_dir)), tmp_path / "recipe.yaml",
+                      tmp_path / "runs")
     assert "stage2 trains on the base model + the frozen stage-1 adapter (stacked" in console.export_text()

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+import typer.rich_utils
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from medadapt import __version__
-from medadapt.data.cli import data_app
+from medadapt.format.cli import data_app
+from medadapt.cli.stage_commands import PlanOption, print_plan, register_stage_commands
 from medadapt.errors import MedadaptError
 from medadapt.evaluate.cli import eval_app
-from medadapt.crawl.cli import crawl_command
-from medadapt.curate.cli import curate_command
-from medadapt.generate.cli import generate_command
-from medadapt.serve.cli import register as register_serve
-from medadapt.train.cli import train_command
+from medadapt.serve.cli import chat, export, serve
 
 app = typer.Typer(
     help="medadapt: crawl → curate → generate → format/mix → train → evaluate → chat/serve, from one YAML recipe.",
@@ -31,11 +31,16 @@ models_app = typer.Typer(help="List and prepare the embedded models.", no_args_i
 app.add_typer(recipe_app, name="recipe")
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
-app.add_typer(data_app, name="data")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 STATE = {"debug": False}
+
+#: ``--help`` tables are the terminal's width, never narrower than this: below it rich cuts the longest
+#: option names (``--translator-ke…`` in ``eval mcqa``); tests/cli/test_cli_help.py checks every command at it.
+HELP_MIN_WIDTH = 120
+if typer.rich_utils.MAX_WIDTH is None:  # the user's TERMINAL_WIDTH wins
+    typer.rich_utils.MAX_WIDTH = max(shutil.get_terminal_size((HELP_MIN_WIDTH, 24)).columns, HELP_MIN_WIDTH)
 
 
 def _version(value: bool) -> None:
@@ -57,13 +62,17 @@ def run(
     recipe: Annotated[Path, typer.Argument(help="The recipe YAML file.")],
     force: Annotated[Optional[list[str]], typer.Option("--force", help="Redo this stage even if unchanged (repeatable).")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Folder that holds run directories.")] = Path("runs"),
+    plan: PlanOption = False,
 ) -> None:
-    """Run every stage of a recipe into runs/<name>/, skipping stages whose inputs and config are unchanged."""
+    """Run every stage of a recipe into runs/<name>/, skipping those whose inputs and recipe reads are unchanged."""
     from medadapt.recipe import load_recipe
-    from medadapt.runs import run_stages
+    from medadapt.runs import plan_stages, run_stages
     from medadapt.stages import stages_for
 
     parsed = load_recipe(recipe)
+    if plan:
+        print_plan(plan_stages(stages_for(parsed), parsed, recipe, runs_dir, set(force or [])), f"plan for {parsed.name}")
+        return
     result = run_stages(stages_for(parsed), parsed, recipe, runs_dir, set(force or []), console)
     run_root = result.run.root
     table = Table(title=f"run {parsed.name}")
@@ -82,12 +91,35 @@ def run(
 
 @recipe_app.command("validate")
 def recipe_validate(recipe: Annotated[Path, typer.Argument(help="The recipe YAML file.")]) -> None:
-    """Check a recipe; print every problem as FILE: section.field: message (exit code 2 if any)."""
+    """Check a recipe; print every problem as FILE: section.field: message (exit code 2 if any): its structure
+    and files, and the language data (prompts, keyword lists, safety packs) its stages need."""
+    from medadapt.cli.recipe_checks import language_problems
+    from medadapt.errors import RecipeError
     from medadapt.recipe import load_recipe
+    from medadapt.stages import stages_for
 
     parsed = load_recipe(recipe)
-    sections = [s for s in ("crawl", "curate", "generate", "data", "train", "evaluate", "report") if getattr(parsed, s) is not None]
+    if problems := language_problems(parsed, recipe.parent):
+        raise RecipeError(str(recipe), problems)
+    sections = [stage.name for stage in stages_for(parsed)]
     console.print(f"[green]✓[/green] {recipe}: valid (run {parsed.name!r}, stages: {', '.join(sections)})")
+
+
+@recipe_app.command("schema")
+def recipe_schema(
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the reference here (e.g. docs/recipe.md) "
+                                                "instead of printing it.")] = None,
+) -> None:
+    """Every recipe key with its type, default and meaning, generated from the schema (docs/recipe.md)."""
+    from medadapt.recipe.reference import reference_markdown
+
+    text = reference_markdown()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    console.print(f"[green]✓[/green] wrote {out}")
 
 
 @models_app.command("list")
@@ -100,7 +132,7 @@ def models_list() -> None:
 
     table = Table(title="embedded models")
     for column in ("alias", "installed", "description", "licence", "install with"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # a narrow terminal folds an install command, never cuts it
     for alias in {a.name: a for a in aliases().values()}.values():
         if alias.distribution:
             try:
@@ -110,7 +142,7 @@ def models_list() -> None:
                 installed = False
         else:
             installed = importlib.util.find_spec(alias.assemble_module) is not None
-        table.add_row(alias.name, "yes" if installed else "no", alias.description, alias.licence, alias.install)
+        table.add_row(alias.name, "yes" if installed else "no", *map(escape, (alias.description, alias.licence, alias.install)))
     console.print(table)
 
 
@@ -122,12 +154,10 @@ def models_prepare(alias: Annotated[str, typer.Argument(help="An alias from `med
     console.print(f"[green]✓[/green] {alias}: {resolve_model(alias)}")
 
 
-# The road's stages, each runnable alone, after `run` in --help.
-app.command("crawl")(crawl_command)
-app.command("curate")(curate_command)
-app.command("generate")(generate_command)
-app.command("train")(train_command)
-register_serve(app)  # chat, serve, export
+# The road's stages, each runnable alone, after `run` in --help; `medadapt data` also holds the record tools.
+register_stage_commands(app, {"data": data_app})
+for tool in (chat, serve, export):
+    app.command()(tool)
 
 
 def _quiet_libraries() -> None:
@@ -149,9 +179,10 @@ def main() -> None:
     except MedadaptError as exc:
         if STATE["debug"]:
             raise
+        colour = "red" if exc.exit_code == 2 else "yellow"
         for line in exc.one_line().splitlines():
-            err_console.print(f"[red]error:[/red] {line}", markup=True, highlight=False)
-        sys.exit(2)
+            err_console.print(f"[{colour}]{exc.label}:[/{colour}] {escape(line)}", markup=True, highlight=False)
+        sys.exit(exc.exit_code)
     except Exception as exc:  # click's own usage errors
         import click
 

@@ -9,18 +9,15 @@ from typing import Literal
 from urllib.parse import urljoin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from medadapt.errors import RecipeError
+from medadapt.strict import StrictModel
 
 ADAPTER_DIR = Path(__file__).parent / "adapters"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PageRule(_Strict):
+class PageRule(StrictModel):
     """Pages whose path matches ``match`` (and whose HTML contains ``contains``, if set) are of ``kind``."""
 
     match: str
@@ -28,7 +25,7 @@ class PageRule(_Strict):
     contains: str | None = None
 
 
-class QASelectors(_Strict):
+class QASelectors(StrictModel):
     """CSS selectors for a Q&A page. ``pairs: zip`` reads many Q&A on one page (question i ↔ answer i)."""
 
     question: str
@@ -40,7 +37,7 @@ class QASelectors(_Strict):
     drop_if: list[str] = Field(default_factory=list, description="Drop a pair whose question or answer is exactly this.")
 
 
-class ArticleSelectors(_Strict):
+class ArticleSelectors(StrictModel):
     """Optional CSS selectors; trafilatura extracts whatever is not given."""
 
     title: str | None = None
@@ -49,7 +46,7 @@ class ArticleSelectors(_Strict):
     author: str | None = None
 
 
-class SiteAdapter(_Strict):
+class SiteAdapter(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
     lang: list[str] = Field(min_length=1, description="The site's language(s); with several, <html lang> decides.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from medadapt.crawl.state import CrawlState
-from medadapt.data.jsonl import write_jsonl
+from medadapt.records.jsonl import write_json, write_jsonl
 
 QA_FILE = "qa.jsonl"
 ARTICLES_FILE = "articles.jsonl"
@@ -65,7 +64,7 @@ def export(state: CrawlState, out: Path, session: dict[str, Any]) -> dict[str, A
         for code, n in stats["status_codes"].items():
             status_codes[code] += n
     stats = {**counts, **totals, "status_codes": dict(sorted(status_codes.items())), "sites": sites, "session": session}
-    (out / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_json(out / "stats.json", stats)
     return stats
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medadapt.data.records import ArticleRecord, QARecord
+from medadapt.records.kinds import ArticleRecord, QARecord
 
 MODELS = {"qa": QARecord, "article": ArticleRecord}
 

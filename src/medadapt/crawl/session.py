@@ -17,7 +17,7 @@ from medadapt.crawl.crawler import Crawler
 from medadapt.crawl.outputs import export, print_summary
 from medadapt.crawl.reextract import re_extract
 from medadapt.crawl.section import CrawlSection
-from medadapt.crawl.stage import load_sites
+from medadapt.crawl.sites import load_sites
 from medadapt.crawl.state import CrawlState
 from medadapt.crawl.warc import WarcStore
 from medadapt.runs.stage import StageContext

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.curate.records import Doc
-from medadapt.data.jsonl import iter_jsonl, write_jsonl
+from medadapt.records.jsonl import iter_jsonl, write_json, write_jsonl
 
 
 class Checkpoint:
@@ -46,9 +46,7 @@ class Checkpoint:
         folder.mkdir()
         write_jsonl(folder / "kept.jsonl", (d.to_json() for d in kept))
         write_jsonl(folder / "rejected.jsonl", rejected)
-        tmp = folder / "summary.json.tmp"
-        tmp.write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(folder / "summary.json")
+        write_json(folder / "summary.json", summary, indent=None)
         shutil.rmtree(self.work_dir(index, name), ignore_errors=True)
         if previous is not None:
             (self._step_dir(*previous) / "kept.jsonl").unlink(missing_ok=True)

@@ -10,35 +10,54 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, TypeAdapter, model_validator
+
+from medadapt.records.losses import LossLimits
+from medadapt.records.source import RecordFile
+from medadapt.strict import StrictModel
 
 PRESETS = Path(__file__).with_name("data") / "presets"
 
 Kind = Literal["qa", "article"]
 
 
-class _Spec(BaseModel):
-    # the same rule as every recipe section (kept here to avoid importing the schema, which imports us)
-    model_config = ConfigDict(extra="forbid")
+class CurateInput(RecordFile):
+    """One file of crawled records, ``qa`` (question, answer) or ``article`` (title, text): canonical JSONL
+    (``kind``), or any supported file through a ``format``/``mapping`` (CSV, XLSX, JSON, JSONL, Parquet), read
+    as the data stage reads its sources."""
+
+    format: str | None = Field(None, description="A shipped mapping (e.g. gaokerena-mf3qa; see `medadapt data "
+                               "formats`) or a record kind (qa, article); default: `kind`.")
+    kind: Kind | None = Field(None, description="The record kind of a canonical file (qa or article); with a "
+                              "`format` or `mapping`, the kind it must give (default: the mapping's).")
+
+    @property
+    def reader(self) -> str:
+        return self.mapping or self.format or str(self.kind)
+
+    @model_validator(mode="after")
+    def _kind_known(self) -> CurateInput:
+        if self.kind is None and self.format is None and self.mapping is None:
+            raise ValueError("give `kind` (qa or article) for a canonical file, or a `format`/`mapping`")
+        given = self.shipped_kind()
+        if given is not None and given not in ("qa", "article"):
+            raise ValueError(f"curate reads qa or article records; {self.reader!r} gives {given} records")
+        if given is not None and self.kind is not None and given != self.kind:
+            raise ValueError(f"kind {self.kind} differs from what {self.reader!r} gives ({given})")
+        return self
 
 
-class CurateInput(_Spec):
-    """One JSONL file of crawled records: ``qa`` (question, answer) or ``article`` (title, text)."""
-
-    path: str = Field(description="run://crawl/qa.jsonl, medadapt://…, or a path relative to the recipe.")
-    kind: Kind
-    source: str | None = Field(None, description="Override the records' `source`.")
-
-
-class NormalizeSpec(_Spec):
-    step: Literal["normalize"]
+class NormalizeSpec(StrictModel):
+    step: Literal["normalize"] = Field(description="normalize: one digit script, Persian ZWNJ, optional diacritics and Chinese script.")
     digits: Literal["latin", "persian", "keep"] = Field("latin", description="Write every digit in one script.")
     remove_diacritics: bool = Field(False, description="Strip Arabic harakat/tanwin (kept by default).")
     repair_zwnj: bool = Field(True, description="Join Persian prefixes/suffixes (می، ها، ترین…) with ZWNJ.")
+    simplified_chinese: bool = Field(False, description="Write Chinese (zh) text in Simplified characters "
+                                     "(OpenCC t2s), for Traditional sources (Taiwan, Hong Kong).")
 
 
-class LanguageSpec(_Spec):
-    step: Literal["language"]
+class LanguageSpec(StrictModel):
+    step: Literal["language"] = Field(description="language: detect each record's language; relabel or reject mismatches.")
     min_confidence: float = Field(0.8, ge=0.0, le=1.0, description="Below this, the record is rejected.")
     on_mismatch: Literal["relabel", "reject"] = Field(
         "relabel", description="When the detected language differs from the record's `lang`."
@@ -49,56 +68,64 @@ class LanguageSpec(_Spec):
 QAField = Literal["question", "answer", "question+answer"]
 
 
-class ExactDedupSpec(_Spec):
-    step: Literal["exact_dedup"]
+class ExactDedupSpec(StrictModel):
+    step: Literal["exact_dedup"] = Field(description="exact_dedup: drop records whose canonical text repeats an earlier one.")
     qa_field: QAField = Field("question", description="What makes two Q&A records the same (articles: text).")
 
 
-class NearDedupSpec(_Spec):
-    step: Literal["near_dedup"]
-    qa_field: QAField = "question"
+class NearDedupSpec(StrictModel):
+    step: Literal["near_dedup"] = Field(description="near_dedup: drop near-duplicates (MinHash over word n-grams).")
+    qa_field: QAField = Field("question", description="What two Q&A records are compared on (articles: text).")
     threshold: float = Field(0.8, gt=0.0, le=1.0, description="Estimated Jaccard similarity of word n-grams.")
-    ngram: int = Field(5, gt=0, description="Words per shingle.")
+    ngram: int = Field(5, gt=0, description="Words per shingle (zh, ja: characters, ko: words; scaled by "
+                       "medadapt/text/data/languages.yaml per_english.ngram).")
     num_perm: int = Field(128, ge=16, description="MinHash permutations.")
 
 
-class LengthSpec(_Spec):
-    """Article length (title excluded)."""
+class LengthSpec(StrictModel):
+    """Article length (title excluded). Words and characters as a language with spaces counts them; Chinese,
+    Japanese and Korean count their own, and scale these numbers (medadapt/text/data/languages.yaml
+    per_english)."""
 
-    step: Literal["length"]
-    min_words: int = Field(50, ge=0)
-    max_words: int | None = Field(None, gt=0)
-    min_chars: int = Field(0, ge=0)
-    max_chars: int | None = Field(None, gt=0)
-
-
-class AnswerLengthSpec(_Spec):
-    """Q&A answer length: Gaokerena's main filter (short answers are mostly 'see a doctor')."""
-
-    step: Literal["answer_length"]
-    min_words: int = Field(0, ge=0)
-    max_words: int | None = Field(None, gt=0)
-    min_chars: int = Field(0, ge=0)
-    max_chars: int | None = Field(None, gt=0)
+    step: Literal["length"] = Field(description="length: reject articles outside the word/character bounds.")
+    min_words: int = Field(50, ge=0, description="Fewer words than this: rejected.")
+    max_words: int | None = Field(None, gt=0, description="More words than this: rejected; null: no limit.")
+    min_chars: int = Field(0, ge=0, description="Fewer characters than this: rejected.")
+    max_chars: int | None = Field(None, gt=0, description="More characters than this: rejected; null: no limit.")
 
 
-class RepetitionSpec(_Spec):
+class AnswerLengthSpec(StrictModel):
+    """Q&A answer length: Gaokerena's main filter (short answers are mostly 'see a doctor'). Scaled per
+    language as `length` is."""
+
+    step: Literal["answer_length"] = Field(description="answer_length: reject Q&A records whose answer is outside the bounds.")
+    min_words: int = Field(0, ge=0, description="Answers with fewer words: rejected.")
+    max_words: int | None = Field(None, gt=0, description="Answers with more words: rejected; null: no limit.")
+    min_chars: int = Field(0, ge=0, description="Answers with fewer characters: rejected.")
+    max_chars: int | None = Field(None, gt=0, description="Answers with more characters: rejected; null: no limit.")
+
+
+class RepetitionSpec(StrictModel):
     """Gopher-style repetition limits (Rae et al. 2021, table A1)."""
 
-    step: Literal["repetition"]
-    max_duplicate_line_fraction: float = Field(0.30, ge=0.0, le=1.0)
-    max_duplicate_line_char_fraction: float = Field(0.20, ge=0.0, le=1.0)
-    max_top_ngram_char_fraction: dict[int, float] = Field(default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16})
+    step: Literal["repetition"] = Field(description="repetition: reject texts with repeated lines or n-grams (Gopher).")
+    max_duplicate_line_fraction: float = Field(0.30, ge=0.0, le=1.0, description="Largest share of lines that repeat an earlier line.")
+    max_duplicate_line_char_fraction: float = Field(0.20, ge=0.0, le=1.0, description="Largest share of characters in repeated lines.")
+    max_top_ngram_char_fraction: dict[int, float] = Field(
+        default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16},
+        description="Per n, largest share of word characters the most frequent n-gram may cover.",
+    )
     max_duplicate_ngram_char_fraction: dict[int, float] = Field(
-        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
+        description="Per n, largest share of word characters inside n-grams that occur more than once.",
     )
     min_words: int = Field(20, ge=0, description="Shorter texts are not judged (their ratios are noise).")
 
 
-class KnowledgeDensitySpec(_Spec):
+class KnowledgeDensitySpec(StrictModel):
     """MMed-IFT's knowledge density: distinct medical keywords and the share of characters they cover."""
 
-    step: Literal["knowledge_density"]
+    step: Literal["knowledge_density"] = Field(description="knowledge_density: reject texts with too few medical keywords.")
     min_keywords: int = Field(2, ge=0, description="Distinct keywords at least.")
     min_coverage: float = Field(0.0, ge=0.0, le=1.0, description="Share of non-space characters in keywords.")
     keywords: dict[str, str] = Field(
@@ -106,21 +133,22 @@ class KnowledgeDensitySpec(_Spec):
     )
 
 
-PIIType = Literal["email", "url", "phone", "national_id", "card", "name"]
+PIIType = Literal["email", "url", "phone", "national_id", "postal_code", "card", "name"]
 
 
-class PIISpec(_Spec):
-    step: Literal["pii"]
+class PIISpec(StrictModel):
+    step: Literal["pii"] = Field(description="pii: replace personal data with typed placeholders.")
     types: list[PIIType] = Field(
-        default_factory=lambda: ["email", "url", "phone", "national_id", "card", "name"],
+        default_factory=lambda: ["email", "url", "phone", "national_id", "postal_code", "card", "name"],
         description="What to replace with typed placeholders ([EMAIL], [PHONE], …).",
     )
 
 
-class DecontaminateSpec(_Spec):
-    step: Literal["decontaminate"]
-    ngram: int = Field(13, gt=0, description="Words per n-gram shared with an evaluation item.")
-    min_words: int = Field(8, gt=0, description="Shorter evaluation questions must appear whole.")
+class DecontaminateSpec(StrictModel):
+    step: Literal["decontaminate"] = Field(description="decontaminate: drop records sharing n-grams with evaluation questions.")
+    ngram: int = Field(13, gt=0, description="Words per n-gram shared with an evaluation item (zh, ja: "
+                       "characters, ko: words; scaled by medadapt/text/data/languages.yaml per_english.ngram).")
+    min_words: int = Field(8, gt=0, description="Shorter evaluation questions must appear whole (scaled as ngram).")
     use_recipe_benchmarks: bool = Field(True, description="Also check the recipe's evaluate.benchmarks.")
     extra: list[str] = Field(default_factory=list, description="More JSONL files with a `question` field.")
 
@@ -134,14 +162,14 @@ StepSpec = Annotated[
 ]
 
 
-class SplitSpec(_Spec):
+class SplitSpec(StrictModel):
     """By source (test sites unseen in training, as Gaokerena did) or at random by a hash of the id."""
 
-    by: Literal["random", "source"] = "random"
-    test_fraction: float = Field(0.0, ge=0.0, lt=1.0)
-    dev_fraction: float = Field(0.0, ge=0.0, lt=1.0)
-    test_sources: list[str] = Field(default_factory=list)
-    dev_sources: list[str] = Field(default_factory=list)
+    by: Literal["random", "source"] = Field("random", description="random: by a hash of the id and the fractions; source: by the source lists.")
+    test_fraction: float = Field(0.0, ge=0.0, lt=1.0, description="by: random: share of records for curate/<kind>/test.jsonl.")
+    dev_fraction: float = Field(0.0, ge=0.0, lt=1.0, description="by: random: share of records for curate/<kind>/dev.jsonl.")
+    test_sources: list[str] = Field(default_factory=list, description="by: source: sources whose records go to test.")
+    dev_sources: list[str] = Field(default_factory=list, description="by: source: sources whose records go to dev.")
     seed: int | None = Field(None, description="Default: the recipe's seed.")
 
     @model_validator(mode="after")
@@ -155,34 +183,44 @@ class SplitSpec(_Spec):
         return self
 
 
-class EngineSpec(_Spec):
+class EngineSpec(StrictModel):
     """Where the per-document steps run. Deduplication always runs in the main process (it needs every
     document); datatrove shards the rest over ``tasks`` (optional extra: ``pip install medadapt[scale]``)."""
 
-    kind: Literal["inprocess", "datatrove"] = "inprocess"
+    kind: Literal["inprocess", "datatrove"] = Field("inprocess", description="inprocess: one process; datatrove: sharded over `tasks`.")
     executor: Literal["local"] = Field("local", description="datatrove executor (its local process pool).")
     tasks: int = Field(4, ge=1, description="Shards; a restarted run skips shards already completed.")
     workers: int = Field(-1, description="Parallel processes (-1: one per task).")
 
 
-class CurateSection(_Spec):
-    """Curate crawled records: a pipeline of steps, each counting what it removed and why."""
+class CurateSection(LossLimits):
+    """Curate crawled records: a pipeline of steps, each counting what it removed and why. An input file that
+    loses more than ``max_rejected_fraction`` of its rows to unreadable rows, or a language step that removes
+    more than that share, fails the stage, as does keeping no record; the quality filters do not count."""
 
-    inputs: list[CurateInput] = Field(min_length=1)
-    preset: str | None = Field(None, description="A shipped step list (e.g. gaokerena_qa) used when `steps` is absent.")
-    steps: list[StepSpec] = Field(default_factory=list)
-    split: SplitSpec = Field(default_factory=SplitSpec)
-    engine: EngineSpec = Field(default_factory=EngineSpec)
+    inputs: list[CurateInput] = Field(min_length=1, description="The record files to curate (at least one).")
+    preset: str | None = Field(None, description="A shipped step list (e.g. gaokerena_qa) used when `steps` is absent; "
+                               "with `steps`, they must be its steps (as a run's saved recipe.yaml lists them).")
+    steps: list[StepSpec] = Field(default_factory=list, description="The steps, in order; each item's `step` names its kind.")
+    split: SplitSpec = Field(default_factory=SplitSpec, description="How kept records are split into train, dev and test.")
+    engine: EngineSpec = Field(default_factory=EngineSpec, description="Where the per-document steps run.")
     examples_per_reason: int = Field(5, ge=0, description="Random rejected examples per reason in the report.")
 
     @model_validator(mode="before")
     @classmethod
     def _preset_steps(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("preset") is not None:
-            if data.get("steps"):
-                raise ValueError("give either `preset` or `steps`, not both")
+        if isinstance(data, dict) and data.get("preset") is not None and not data.get("steps"):
             data = {**data, "steps": load_preset(str(data["preset"]))}
         return data
+
+    @model_validator(mode="after")
+    def _steps_are_the_presets(self) -> CurateSection:
+        """A preset with steps is the form a run saves (the name and the steps that ran, so recipe.yaml stays
+        an honest record that re-validates); steps that differ from the preset's are ambiguous."""
+        if self.preset is not None and self.steps != _STEPS.validate_python(load_preset(self.preset)):
+            raise ValueError(f"give either `preset` or `steps`, not both (these steps differ from preset "
+                             f"{self.preset}'s)")
+        return self
 
     def file_references(self) -> list[tuple[str, str]]:
         """``(place, reference)`` of every file the section names, for the recipe loader to check."""
@@ -199,6 +237,9 @@ class CurateSection(_Spec):
         if not self.steps:
             raise ValueError("steps: list at least one step, or name a preset")
         return self
+
+
+_STEPS: TypeAdapter[list[StepSpec]] = TypeAdapter(list[StepSpec])
 
 
 def preset_names() -> list[str]:

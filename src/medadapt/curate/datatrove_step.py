@@ -7,7 +7,7 @@ from typing import Any
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from medadapt.curate.engine import run_shard
+from medadapt.curate.shards import run_shard
 from medadapt.curate.steps import StepEnv
 
 

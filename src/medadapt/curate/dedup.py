@@ -1,8 +1,10 @@
 """Exact and near-duplicate detection.
 
-Exact: a 128-bit xxHash of the canonical text. Near: MinHash signatures of word n-grams (rensa, a Rust
-implementation) in an LSH index; a candidate counts only when the signatures' estimated Jaccard similarity
-reaches the threshold, so LSH's false positives never remove a document. The first document of a cluster
+Exact: a 128-bit xxHash of the canonical text. Near: MinHash signatures (rensa, a Rust implementation) of
+n-grams of each text's language's tokens (words; characters in Chinese and Japanese; words without
+particles in Korean: :func:`medadapt.text.segment.ngram_tokens`) in an LSH index; a candidate counts only
+when the signatures' estimated Jaccard similarity reaches the threshold, so LSH's false positives never
+remove a document. The first document of a cluster
 (in input order) is kept; each later one names the kept document as its cluster.
 """
 
@@ -15,6 +17,8 @@ import numpy as np
 import xxhash
 from rensa import RMinHash, RMinHashLSH
 
+from medadapt.text.segment import ngram_tokens, ngrams, scaled
+
 
 def canonical(text: str) -> str:
     """Case and spacing do not make two texts different."""
@@ -25,12 +29,13 @@ def exact_key(text: str) -> bytes:
     return xxhash.xxh3_128_digest(canonical(text).encode("utf-8"))
 
 
-def shingles(text: str, n: int) -> list[str]:
-    """Word n-grams of the canonical text; a text shorter than ``n`` words is one shingle."""
-    tokens = canonical(text).split()
+def shingles(text: str, n: int, lang: str | None = None) -> list[str]:
+    """N-grams of the canonical text's tokens; a text shorter than ``n`` is one shingle. ``n`` counts words
+    as the recipe gives it, in ``lang``'s own n-gram tokens (:func:`medadapt.text.segment.scaled`)."""
+    tokens, n = ngram_tokens(canonical(text), lang), scaled(n, lang, "ngram")
     if len(tokens) <= n:
         return [" ".join(tokens)]
-    return [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return [" ".join(gram) for gram in ngrams(tokens, n)]
 
 
 def lsh_bands(threshold: float, num_perm: int, recall: float = 0.95) -> int:
@@ -53,10 +58,13 @@ class Match:
 
 
 def near_duplicates(
-    texts: Sequence[str], threshold: float = 0.8, ngram: int = 5, num_perm: int = 128, seed: int = 0
+    texts: Sequence[str], threshold: float = 0.8, ngram: int = 5, num_perm: int = 128, seed: int = 0,
+    langs: Sequence[str | None] | None = None,
 ) -> list[Match]:
-    """For each text similar to an earlier one, the earliest kept text of its cluster."""
-    minhashes = [_minhash(shingles(t, ngram), num_perm, seed) for t in texts]
+    """For each text similar to an earlier one, the earliest kept text of its cluster (``langs``: each
+    text's language, for its words)."""
+    langs = langs if langs is not None else [None] * len(texts)
+    minhashes = [_minhash(shingles(t, ngram, lang), num_perm, seed) for t, lang in zip(texts, langs)]
     signatures = np.array([m.digest() for m in minhashes], dtype=np.uint32).reshape(len(texts), num_perm)
     lsh = RMinHashLSH(threshold, num_perm, lsh_bands(threshold, num_perm))
     lsh.insert_many(minhashes)

@@ -13,8 +13,9 @@ from typing import Any, Protocol
 
 from medadapt.curate.config import EngineSpec
 from medadapt.curate.records import Doc
-from medadapt.curate.steps import DocStep, Rejection, Step, StepEnv, StepResult, build_steps
-from medadapt.data.jsonl import iter_jsonl, write_jsonl
+from medadapt.curate.shards import shard_file
+from medadapt.curate.steps import DocStep, Rejection, Step, StepEnv, StepResult
+from medadapt.records.jsonl import iter_jsonl, write_jsonl
 from medadapt.errors import RecipeError
 
 
@@ -25,21 +26,6 @@ class Engine(Protocol):
 class InProcess:
     def apply(self, step: Step, docs: list[Doc], work: Path) -> StepResult:
         return step.apply(docs)
-
-
-def _shard_file(work: Path, kind: str, rank: int) -> Path:
-    return work / kind / f"{rank:05d}.jsonl"
-
-
-def run_shard(spec: Any, env: StepEnv, work: str, rank: int) -> None:
-    """One task: apply the step to shard ``rank`` and write its survivors, rejections and counters."""
-    folder = Path(work)
-    step = build_steps([spec], env)[0]
-    docs = [Doc(row["kind"], row["record"]) for row in iter_jsonl(_shard_file(folder, "in", rank))]
-    result = step.apply(docs)
-    write_jsonl(_shard_file(folder, "kept", rank), (d.to_json() for d in result.kept))
-    write_jsonl(_shard_file(folder, "rejected", rank), (r.to_json("") for r in result.rejected))
-    write_jsonl(_shard_file(folder, "counters", rank), [result.counters])
 
 
 class Datatrove:
@@ -62,10 +48,10 @@ class Datatrove:
         self._executor(step, work).run()
         kept, rejected, counters = [], [], {}
         for rank in range(tasks):
-            kept += [Doc(row["kind"], row["record"]) for row in iter_jsonl(_shard_file(work, "kept", rank))]
+            kept += [Doc(row["kind"], row["record"]) for row in iter_jsonl(shard_file(work, "kept", rank))]
             rejected += [Rejection(Doc(row["kind"], row["record"]), row["step"], row["rule"], row["reason"],
-                                   row.get("cluster_id")) for row in iter_jsonl(_shard_file(work, "rejected", rank))]
-            for shard_counters in iter_jsonl(_shard_file(work, "counters", rank)):
+                                   row.get("cluster_id")) for row in iter_jsonl(shard_file(work, "rejected", rank))]
+            for shard_counters in iter_jsonl(shard_file(work, "counters", rank)):
                 for key, value in shard_counters.items():
                     counters[key] = counters.get(key, 0) + value
         return StepResult(kept, rejected, counters)
@@ -80,7 +66,7 @@ class Datatrove:
             (work / kind).mkdir(exist_ok=True)
         size = -(-len(docs) // tasks) if docs else 0
         for rank in range(tasks):
-            write_jsonl(_shard_file(work, "in", rank), (d.to_json() for d in docs[rank * size : (rank + 1) * size]))
+            write_jsonl(shard_file(work, "in", rank), (d.to_json() for d in docs[rank * size : (rank + 1) * size]))
         done.write_text(str(len(docs)))
 
     def _executor(self, step: Step, work: Path) -> Any:

@@ -1,16 +1,18 @@
 """Quality measures for the filter steps: length, Gopher-style repetition, MMed-IFT knowledge density.
 
 Each function measures; the steps compare with the recipe's thresholds and word the rejection reason.
+Words and n-grams are the language's (:mod:`medadapt.text.segment`); keyword matching is
+:class:`medadapt.text.keywords.Lexicon`.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from medadapt.curate.resources import DATA, read_term_list
+from medadapt.text.segment import ngrams, per_english, scaled, words
 
 
 @dataclass(frozen=True)
@@ -20,18 +22,29 @@ class Bounds:
     min_chars: int = 0
     max_chars: int | None = None
 
-    def violation(self, text: str) -> tuple[str, str] | None:
-        """``(rule, reason)`` when ``text`` is out of bounds, else None."""
-        n_words, n_chars = len(text.split()), len(text)
-        if n_words < self.min_words:
-            return "too_few_words", f"{n_words} words < {self.min_words}"
-        if self.max_words is not None and n_words > self.max_words:
-            return "too_many_words", f"{n_words} words > {self.max_words}"
-        if n_chars < self.min_chars:
-            return "too_few_chars", f"{n_chars} characters < {self.min_chars}"
-        if self.max_chars is not None and n_chars > self.max_chars:
-            return "too_many_chars", f"{n_chars} characters > {self.max_chars}"
+    def violation(self, text: str, lang: str | None = None) -> tuple[str, str] | None:
+        """``(rule, reason)`` when ``text`` (in ``lang``) is out of bounds, else None. The bounds are the
+        recipe's, in ``lang``'s own words and characters where it counts them differently (zh, ja, ko:
+        :func:`medadapt.text.segment.scaled`)."""
+        n_words, n_chars = len(words(text, lang)), len(text)
+        for rule, count, noun, below, bound, unit in (
+            ("too_few_words", n_words, "words", True, self.min_words, "words"),
+            ("too_many_words", n_words, "words", False, self.max_words, "words"),
+            ("too_few_chars", n_chars, "characters", True, self.min_chars, "chars"),
+            ("too_many_chars", n_chars, "characters", False, self.max_chars, "chars"),
+        ):
+            if bound is None:
+                continue
+            limit = scaled(bound, lang, unit)  # type: ignore[arg-type]
+            if (count < limit) if below else (count > limit):
+                return rule, f"{count} {noun} {'<' if below else '>'} {_written(limit, bound, lang, unit)}"
         return None
+
+
+def _written(limit: int, bound: int, lang: str | None, unit: str) -> str:
+    """A bound as a rejection reason gives it: the recipe's number, or what it became in ``lang``."""
+    factor = per_english(lang, unit)  # type: ignore[arg-type]
+    return str(limit) if factor is None else f"{limit} ({bound} × {factor} for {lang})"
 
 
 def duplicate_line_fractions(text: str) -> tuple[float, float]:
@@ -49,13 +62,9 @@ def duplicate_line_fractions(text: str) -> tuple[float, float]:
     return dup_lines / len(lines), dup_chars / sum(len(line) for line in lines)
 
 
-def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
-    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-
-
 def top_ngram_char_fraction(tokens: list[str], n: int) -> float:
     """Characters covered by the most frequent n-gram's occurrences, over all word characters (Gopher)."""
-    grams = _ngrams(tokens, n)
+    grams = ngrams(tokens, n)
     total = sum(len(t) for t in tokens)
     if not grams or not total:
         return 0.0
@@ -67,7 +76,7 @@ def top_ngram_char_fraction(tokens: list[str], n: int) -> float:
 
 def duplicate_ngram_char_fraction(tokens: list[str], n: int) -> float:
     """Characters of words inside n-grams that occur more than once, over all word characters (Gopher)."""
-    grams = _ngrams(tokens, n)
+    grams = ngrams(tokens, n)
     total = sum(len(t) for t in tokens)
     if not grams or not total:
         return 0.0
@@ -79,27 +88,13 @@ def duplicate_ngram_char_fraction(tokens: list[str], n: int) -> float:
     return sum(len(t) for t, c in zip(tokens, covered) if c) / total
 
 
-class KeywordMatcher:
-    """Medical keywords of one language: which distinct ones a text contains and what share they cover."""
-
-    def __init__(self, terms: list[str]):
-        alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-        # \w-boundaries: a ZWNJ or space ends a Persian word, so «بیماری‌ها» still contains «بیماری»
-        self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-        self.size = len(terms)
-
-    def measure(self, text: str) -> tuple[set[str], float]:
-        """Distinct keywords found (case-folded) and the share of non-space characters they cover."""
-        found, covered = set(), 0
-        for match in self._pattern.finditer(text):
-            found.add(match.group().casefold())
-            covered += len(match.group().replace(" ", ""))
-        letters = len(text) - text.count(" ") - text.count("\n")
-        return found, covered / letters if letters else 0.0
-
-
 def keyword_file(lang: str) -> Path:
     return DATA / "keywords" / f"{lang}.txt"
+
+
+def keyword_languages() -> set[str]:
+    """Languages with a shipped keyword list (others need ``curate.steps[step=knowledge_density].keywords``)."""
+    return {path.stem for path in (DATA / "keywords").glob("*.txt")}
 
 
 def load_keywords(lang: str, override: Path | None = None) -> list[str]:

@@ -1,7 +1,8 @@
 """PII redaction for forum text: typed placeholders, patterns and name rules read from ``data/pii``.
 
 General-purpose tools (presidio, scrubadub) miss Iranian phone formats and the national ID, so the
-patterns are ours, as data; checksums (national ID, Luhn) keep ordinary numbers from being redacted.
+patterns are ours, as data; checksums (national IDs, Luhn) keep ordinary numbers from being redacted.
+A country's domestic formats are matched in its language's text only (``langs`` in ``patterns.yaml``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
-from medadapt.curate.normalize import TO_LATIN_DIGITS
 from medadapt.curate.resources import load_yaml
+from medadapt.text.fold import DIGITS, fold
 
 
 def iran_national_id_ok(number: str) -> bool:
@@ -36,7 +38,50 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
-CHECKS: dict[str, Callable[[str], bool]] = {"iran_national_id": iran_national_id_ok, "luhn": luhn_ok}
+def _is_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def china_resident_id_ok(number: str) -> bool:
+    """居民身份证号 (GB 11643): a real birth date, and ISO 7064 MOD 11-2 over the first 17 digits."""
+    body, last = number[:17], number[17:].upper()
+    if not _is_date(int(body[6:10]), int(body[10:12]), int(body[12:14])):
+        return False
+    remainder = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(body)) % 11
+    return last == "10X98765432"[remainder]
+
+
+def korea_rrn_ok(number: str) -> bool:
+    """주민등록번호: the first six digits a real birth date in the century the seventh names (1, 2, 5, 6:
+    1900s; 3, 4, 7, 8: 2000s). The old mod-11 check digit is not asked for: numbers issued since October
+    2020 end in random digits."""
+    digits = number.replace("-", "")
+    century = 1900 if digits[6] in "1256" else 2000
+    return _is_date(century + int(digits[:2]), int(digits[2:4]), int(digits[4:6]))
+
+
+def spain_dni_ok(number: str) -> bool:
+    """DNI/NIE control letter: the number (an NIE's X/Y/Z read as 0/1/2) mod 23 indexes the letter table."""
+    compact = number.replace("-", "").replace(" ", "").upper()
+    digits = str("XYZ".index(compact[0])) + compact[1:-1] if compact[0] in "XYZ" else compact[:-1]
+    return compact[-1] == "TRWAGMYFPDXBNJZSQVHLCKE"[int(digits) % 23]
+
+
+def france_nir_ok(number: str) -> bool:
+    """NIR key: 97 minus the first 13 digits mod 97 (Corsica's 2A and 2B read as 19 and 18)."""
+    compact = number.replace(" ", "").replace(".", "").upper()
+    body = compact[:13].replace("2A", "19").replace("2B", "18")
+    return int(compact[13:]) == 97 - int(body) % 97
+
+
+CHECKS: dict[str, Callable[[str], bool]] = {
+    "iran_national_id": iran_national_id_ok, "luhn": luhn_ok, "china_resident_id": china_resident_id_ok,
+    "korea_rrn": korea_rrn_ok, "spain_dni": spain_dni_ok, "france_nir": france_nir_ok,
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +90,23 @@ class _Rule:
     placeholder: str
     pattern: re.Pattern[str]
     check: Callable[[str], bool] | None
+    langs: frozenset[str] | None  # None: matched in every language's text
+
+    def applies(self, lang: str | None) -> bool:
+        return self.langs is None or lang in self.langs
+
+
+def _rules(kind: str, spec: dict) -> list[_Rule]:
+    """One rule per pattern of a type: a bare regex takes the type's check; a mapping may name its own
+    check and the languages it applies to."""
+    rules = []
+    for entry in spec["patterns"]:
+        entry = entry if isinstance(entry, dict) else {"regex": entry}
+        check = entry.get("check", spec.get("check"))
+        langs = frozenset(entry["langs"]) if "langs" in entry else None
+        rules.append(_Rule(kind, spec["placeholder"], re.compile(entry["regex"]),
+                           CHECKS[check] if check else None, langs))
+    return rules
 
 
 def _name_pattern(rules: dict) -> re.Pattern[str]:
@@ -65,17 +127,15 @@ class Redactor:
 
     def __init__(self, types: list[str]):
         patterns = load_yaml("pii/patterns.yaml")
-        self._rules = [
-            _Rule(kind, spec["placeholder"], re.compile(p), CHECKS[spec["check"]] if "check" in spec else None)
-            for kind, spec in patterns.items() if kind in types
-            for p in spec["patterns"]
-        ]
+        self._rules = [rule for kind, spec in patterns.items() if kind in types for rule in _rules(kind, spec)]
         self._names = [_name_pattern(r) for r in load_yaml("pii/names.yaml").values()] if "name" in types else []
 
-    def redact(self, text: str) -> tuple[str, Counter[str]]:
+    def redact(self, text: str, lang: str | None = None) -> tuple[str, Counter[str]]:
+        """``text`` (in ``lang``: it decides which domestic formats are looked for) with PII replaced."""
         counts: Counter[str] = Counter()
         for rule in self._rules:
-            text = _substitute(rule, text, counts)
+            if rule.applies(lang):
+                text = _substitute(rule, text, counts)
         for pattern in self._names:
             text, n = pattern.subn(lambda m: f"{m.group('title')} [NAME]", text)
             counts["name"] += n
@@ -86,7 +146,7 @@ def _substitute(rule: _Rule, text: str, counts: Counter[str]) -> str:
     """Match on a copy with Latin digits (same length, so the spans carry over) and replace in the original:
     the patterns stay simple and Persian or Arabic-Indic digits are caught all the same."""
     pieces, end = [], 0
-    for match in rule.pattern.finditer(text.translate(TO_LATIN_DIGITS)):
+    for match in rule.pattern.finditer(fold(text, DIGITS)):
         if rule.check and not rule.check(match.group()):
             continue
         pieces += [text[end : match.start()], rule.placeholder]

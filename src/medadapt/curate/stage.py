@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from functools import partial
 from pathlib import Path
@@ -20,9 +19,10 @@ from medadapt.curate.records import Doc
 from medadapt.curate.split import split_docs
 from medadapt.curate.stats import body_lengths, by_source_and_language, group_counts, plot_lengths, rejection_examples
 from medadapt.curate.steps import StepEnv, build_steps
-from medadapt.data.jsonl import read_records, write_jsonl
-from medadapt.data.quarantine import rejection
-from medadapt.data.records import RECORD_KINDS
+from medadapt.errors import DataError
+from medadapt.records.losses import check_losses, reasons
+from medadapt.records.jsonl import write_json, write_jsonl
+from medadapt.records.quarantine import FirstIds
 from medadapt.recipe import Recipe
 from medadapt.resources import resolve_path
 from medadapt.runs.hashing import hash_json, hash_path
@@ -42,41 +42,37 @@ def evaluation_files(recipe: Recipe, recipe_dir: Path, run_root: Path) -> dict[s
     return files
 
 
-def read_inputs(section: CurateSection, resolve: Any) -> tuple[list[Doc], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Valid documents, rejected rows (file, row and field named) and per-file counts."""
+def read_inputs(section: CurateSection, resolve: Any, base_dir: Path | None = None,
+                console: Console | None = None) -> tuple[list[Doc], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Valid documents, rejected rows (file, row and field named) and per-file counts; ids are unique over
+    every input file. A file that gives no qa/article records, or loses too many rows, stops the stage."""
     docs, rejected, files = [], [], []
-    seen: dict[str, str] = {}
-    for source in section.inputs:
-        path = resolve(source.path)
-        result = read_records(path, RECORD_KINDS[source.kind], stage=NAME)
-        for row in result.rejected:
-            row["rule"] = "invalid_row"
+    ids = FirstIds()
+    for i, source in enumerate(section.inputs):
+        result = source.read(resolve(source.path), base_dir=base_dir, stage=NAME, ids=ids)
+        if result.kind not in ("qa", "article") or (source.kind and result.kind != source.kind):
+            raise DataError(f"gives {result.kind} records; curate reads {source.kind or 'qa or article'}",
+                            file=source.path, field=f"curate.inputs.{i}")
+        line = check_losses(source.path, result.rows, reasons(result.rejected), section, keys="curate.")
+        if line and console is not None:
+            console.print(f"[yellow]{line}", markup=True, highlight=False)
         rejected += result.rejected
-        for number, record in enumerate(result.records, start=1):
-            data = record.model_dump(mode="json")
-            if source.source:
-                data["source"] = source.source
-            if data["id"] in seen:
-                row = rejection(str(path), None, "id", f"duplicate id {data['id']!r} (first in {seen[data['id']]})",
-                                data, stage=NAME, step="read")
-                rejected.append(row | {"rule": "duplicate_id", "kind": source.kind})
-                continue
-            seen[data["id"]] = str(path)
-            docs.append(Doc(source.kind, data))
-        files.append({"path": source.path, "kind": source.kind, "valid": len(result.records),
+        docs += [Doc(result.kind, record.model_dump(mode="json")) for record in result.records]
+        files.append({"path": source.path, "kind": result.kind, "valid": len(result.records),
                       "rejected": len(result.rejected)})
     return docs, rejected, files
 
 
 class CurateStage(Stage):
     name = NAME
+    summary = "normalise, language ID, dedup, filters, PII, decontamination, splits."
     version = "1"
 
-    def config(self, recipe: Recipe) -> dict[str, Any]:
-        return {"curate": recipe.curate.model_dump(mode="json"), "languages": recipe.languages, "seed": recipe.seed}
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
         files = {f"input.{i}": resolve_path(s.path, recipe_dir, run.root) for i, s in enumerate(recipe.curate.inputs)}
+        files |= {f"input.{i}.mapping": resolve_path(s.mapping_file(), recipe_dir)
+                  for i, s in enumerate(recipe.curate.inputs) if s.mapping_file()}
         files |= {f"eval.{name}": path for name, path in evaluation_files(recipe, recipe_dir, run.root).items()}
         return files
 
@@ -88,16 +84,18 @@ class CurateStage(Stage):
         env = StepEnv(recipe.languages, recipe.seed, evaluation_files(recipe, ctx.recipe_dir, ctx.run.root), resolve,
                       formats)
         steps = build_steps(section.steps, env)
-        docs, read_rejected, files = read_inputs(section, ctx.resolve)
+        docs, read_rejected, files = read_inputs(section, ctx.resolve, ctx.recipe_dir, ctx.console)
         before, lengths_before = group_counts(docs), body_lengths(docs)
         inputs = {label: hash_path(path) for label, path in self.inputs(recipe, ctx.recipe_dir, ctx.run).items()}
-        checkpoint = Checkpoint(ctx.run.state_dir(NAME) / "checkpoint", hash_json([self.config(recipe), inputs]))
+        # a checkpoint is resumed only by the same pipeline on the same inputs
+        pipeline_key = {"curate": section.model_dump(mode="json"), "languages": recipe.languages, "seed": recipe.seed}
+        checkpoint = Checkpoint(ctx.run.state_dir(NAME) / "checkpoint", hash_json([pipeline_key, inputs]))
         result = run_pipeline(docs, steps, checkpoint, NAME, lambda s, resumed: _print_step(ctx.console, s, resumed),
                               make_engine(section.engine, env))
         rejected = read_rejected + result.rejected
 
         seed = section.split.seed if section.split.seed is not None else recipe.seed
-        splits = split_docs(result.kept, section.split, seed, sorted({i.kind for i in section.inputs}))
+        splits = split_docs(result.kept, section.split, seed, sorted({f["kind"] for f in files}))
         for kind, by_split in splits.items():
             (ctx.out / kind).mkdir()
             for split, split_docs_ in by_split.items():
@@ -118,10 +116,24 @@ class CurateStage(Stage):
             "examples": rejection_examples(rejected, section.examples_per_reason, recipe.seed),
             "plots": plots,
         }
-        (ctx.out / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False), encoding="utf-8")
+        write_json(ctx.out / "stats.json", stats)
         checkpoint.remove()
         _print_summary(ctx.console, stats)
+        _check_kept(section, stats)
         return {"kept": stats["kept"], "rejected": stats["rejected"], "splits": stats["splits"]}
+
+
+def _check_kept(section: CurateSection, stats: dict[str, Any]) -> None:
+    """Fail when the language step removed more than the allowed share, or nothing was kept (the quality
+    filters' removals are their purpose and only count towards the second)."""
+    where = ", ".join(f["path"] for f in stats["files"])
+    for step in stats["steps"]:
+        if step["step"] == "language" and step["in"]:
+            check_losses(f"{where} (language step)", step["in"], Counter(step["by_rule"]), section,
+                         what="documents", keys="curate.")
+    if not stats["kept"] and stats["read"]:
+        removed = Counter({f"{s['step']}: {rule}": n for s in stats["steps"] for rule, n in s["by_rule"].items()})
+        check_losses(where, stats["read"], removed, section, what="documents", keys="curate.")
 
 
 def _print_step(console: Console, summary: dict[str, Any], resumed: bool) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.curate.records import BODY_FIELD, Doc
+from medadapt.text.segment import words
 
 EXCERPT_CHARS = 240
 
@@ -22,12 +23,12 @@ def group_counts(docs: list[Doc]) -> Counts:
     for doc in docs:
         counts = groups[(doc.kind, doc.record["source"], doc.lang)]
         counts[0] += 1
-        counts[1] += len(doc.all_text().split())
+        counts[1] += len(words(doc.all_text(), doc.lang))
     return dict(groups)
 
 
 def by_source_and_language(before: Counts, after: Counts) -> list[dict[str, Any]]:
-    """Documents and words (whitespace tokens) per kind, source and language, before and after."""
+    """Documents and words (the language's, :func:`medadapt.text.segment.words`) per kind, source and language, before and after."""
     rows = []
     for key in sorted(set(before) | set(after)):
         (docs_before, words_before), (docs_after, words_after) = before.get(key, [0, 0]), after.get(key, [0, 0])
@@ -40,7 +41,7 @@ def body_lengths(docs: list[Doc]) -> dict[str, list[int]]:
     """Length in words of each document's body (answer for Q&A, text for articles), per kind."""
     lengths: dict[str, list[int]] = defaultdict(list)
     for doc in docs:
-        lengths[doc.kind].append(len(doc.record[BODY_FIELD[doc.kind]].split()))
+        lengths[doc.kind].append(len(words(doc.record[BODY_FIELD[doc.kind]], doc.lang)))
     return dict(lengths)
 
 
@@ -48,7 +49,7 @@ def rejection_examples(rejected: list[dict[str, Any]], per_reason: int, seed: in
     """Up to ``per_reason`` random rejected documents for each step and rule, with a short excerpt."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rejected:
-        groups[f"{row['step']}: {row.get('rule') or row.get('field')}"].append(row)
+        groups[f"{row['step']}: {row['rule']}"].append(row)
     rng = random.Random(seed)
     examples = {}
     for label in sorted(groups):

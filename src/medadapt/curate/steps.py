@@ -17,11 +17,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from medadapt.curate import config as cfg
-from medadapt.curate.decontam import ContaminationIndex, EvalItem
 from medadapt.curate.dedup import exact_key, near_duplicates
 from medadapt.curate.filters import (
     Bounds,
-    KeywordMatcher,
     duplicate_line_fractions,
     duplicate_ngram_char_fraction,
     keyword_file,
@@ -29,8 +27,12 @@ from medadapt.curate.filters import (
     top_ngram_char_fraction,
 )
 from medadapt.curate.records import TEXT_FIELDS, Doc
-from medadapt.data.jsonl import read_records
+from medadapt.records.importers import import_file
+from medadapt.records.quarantine import rejection
 from medadapt.errors import DataError, RecipeError
+from medadapt.text.keywords import Lexicon
+from medadapt.text.overlap import ContaminationIndex, EvalItem
+from medadapt.text.segment import scaled, words
 
 
 @dataclass
@@ -42,11 +44,10 @@ class Rejection:
     cluster_id: str | None = None
 
     def to_json(self, stage: str) -> dict[str, Any]:
-        row = {"id": self.doc.id, "stage": stage, "step": self.step, "rule": self.rule, "reason": self.reason,
-               "kind": self.doc.kind, "record": self.doc.record}
-        if self.cluster_id is not None:
-            row["cluster_id"] = self.cluster_id
-        return row
+        """The rejected row (a document has no file: its reason is the step's own)."""
+        cluster = {} if self.cluster_id is None else {"cluster_id": self.cluster_id}
+        return rejection("", None, "", self.reason, self.doc.record, stage=stage, step=self.step,
+                         rule=self.rule, kind=self.doc.kind, **cluster)
 
 
 @dataclass
@@ -107,10 +108,11 @@ class NormalizeStep(DocStep):
     name = "normalize"
 
     def __init__(self, spec: cfg.NormalizeSpec, env: StepEnv):
-        from medadapt.curate.normalize import NormalizeOptions, Normalizer
+        from medadapt.text.normalize import NormalizeOptions, Normalizer
 
         super().__init__(spec, env)
-        self.normalize = Normalizer(NormalizeOptions(spec.digits, spec.remove_diacritics, spec.repair_zwnj))
+        self.normalize = Normalizer(NormalizeOptions(spec.digits, spec.remove_diacritics, spec.repair_zwnj,
+                                                     spec.simplified_chinese))
 
     def check(self, doc: Doc) -> Verdict:
         before = doc.all_text()
@@ -126,10 +128,13 @@ class LanguageStep(DocStep):
     name = "language"
 
     def __init__(self, spec: cfg.LanguageSpec, env: StepEnv):
-        from medadapt.curate.langid import LanguageDetector
+        from medadapt.text.langid import LanguageDetector, UnknownLanguages
 
         super().__init__(spec, env)
-        self.detector = LanguageDetector(env.languages)
+        try:
+            self.detector = LanguageDetector(env.languages)
+        except UnknownLanguages as exc:
+            raise RecipeError("curate", [f"curate.steps.language: {exc}"]) from None
 
     def check(self, doc: Doc) -> Verdict:
         lang, probability = self.detector.detect(doc.all_text()[: self.spec.max_chars])
@@ -176,7 +181,8 @@ class NearDedupStep(Step):
         s = self.spec
         for indices in by_kind.values():
             texts = [docs[i].text(s.qa_field) for i in indices]
-            for match in near_duplicates(texts, s.threshold, s.ngram, s.num_perm, self.env.seed):
+            langs = [docs[i].lang for i in indices]
+            for match in near_duplicates(texts, s.threshold, s.ngram, s.num_perm, self.env.seed, langs):
                 doc, kept = docs[indices[match.index]], docs[indices[match.kept]]
                 removed[indices[match.index]] = Rejection(
                     doc, self.name, "near_duplicate",
@@ -195,7 +201,7 @@ class LengthStep(DocStep):
         self.bounds = Bounds(spec.min_words, spec.max_words, spec.min_chars, spec.max_chars)
 
     def check(self, doc: Doc) -> Verdict:
-        violation = self.bounds.violation(doc.record["text"])
+        violation = self.bounds.violation(doc.record["text"], doc.lang)
         return (violation[0], f"text: {violation[1]}") if violation else None
 
 
@@ -204,7 +210,7 @@ class AnswerLengthStep(LengthStep):
     kinds = ("qa",)
 
     def check(self, doc: Doc) -> Verdict:
-        violation = self.bounds.violation(doc.record["answer"])
+        violation = self.bounds.violation(doc.record["answer"], doc.lang)
         return (violation[0], f"answer: {violation[1]}") if violation else None
 
 
@@ -214,8 +220,8 @@ class RepetitionStep(DocStep):
     def check(self, doc: Doc) -> Verdict:
         s = self.spec
         text = doc.text("question+answer")
-        tokens = text.split()
-        if len(tokens) < s.min_words:
+        tokens = words(text, doc.lang)
+        if len(tokens) < scaled(s.min_words, doc.lang, "words"):
             return None
         lines, line_chars = duplicate_line_fractions(text)
         if lines > s.max_duplicate_line_fraction:
@@ -238,17 +244,17 @@ class KnowledgeDensityStep(DocStep):
 
     def __init__(self, spec: cfg.KnowledgeDensitySpec, env: StepEnv):
         super().__init__(spec, env)
-        self.matchers: dict[str, KeywordMatcher] = {}
+        self.matchers: dict[str, Lexicon] = {}
         missing = []
         for lang in env.languages:
             override = env.resolve(spec.keywords[lang]) if lang in spec.keywords else None
             if override is None and not keyword_file(lang).is_file():
                 missing.append(lang)
                 continue
-            self.matchers[lang] = KeywordMatcher(load_keywords(lang, override))
+            self.matchers[lang] = Lexicon(load_keywords(lang, override), lang, ignore_case=True)
         if missing:
-            raise RecipeError("curate", [f"curate.steps.knowledge_density.keywords: no keyword list for "
-                                         f"{', '.join(missing)}; name one file per language"])
+            raise RecipeError("curate", [f"curate.steps[step=knowledge_density].keywords: no keyword list for "
+                                         f"{', '.join(missing)}; name one file per language there"])
 
     def check(self, doc: Doc) -> Verdict:
         matcher = self.matchers.get(doc.lang)
@@ -277,7 +283,7 @@ class PIIStep(DocStep):
         found: Counter[str] = Counter()
         for name in TEXT_FIELDS[doc.kind]:
             if isinstance(doc.record.get(name), str):
-                doc.record[name], counts = self.redactor.redact(doc.record[name])
+                doc.record[name], counts = self.redactor.redact(doc.record[name], doc.lang)
                 found += counts
         self.counters.update(found)
         self.counters["documents redacted"] += bool(found)
@@ -294,12 +300,14 @@ class EvalQuestion(BaseModel):
 
 def _evaluation_questions(path: Path, fmt: str) -> Any:
     """The questions of an evaluation file: JSONL rows with a question, or any file a data mapping reads
-    (an exam CSV, an MMLU spreadsheet) through the data importers."""
-    if fmt == "mcqa":
-        return read_records(path, EvalQuestion, stage="curate")
-    from medadapt.data.importers import import_file
+    (an exam CSV, an MMLU spreadsheet)."""
+    return import_file(path, fmt, stage="curate", model=EvalQuestion if fmt == "mcqa" else None)
 
-    return import_file(path, fmt, stage="curate")
+
+def _lang(question: Any) -> str | None:
+    """The language an evaluation row declares (for its words), if it declares one."""
+    lang = getattr(question, "lang", None)
+    return lang if isinstance(lang, str) else None
 
 
 class DecontaminateStep(DocStep):
@@ -317,12 +325,12 @@ class DecontaminateStep(DocStep):
                 raise DataError("no evaluation questions to decontaminate against", file=str(path))
             self.counters[f"evaluation items: {benchmark}"] = len(result.records)
             self.counters[f"unreadable evaluation rows: {benchmark}"] = len(result.rejected)
-            items += [EvalItem(benchmark, str(q.id if q.id is not None else row), q.question)
+            items += [EvalItem(benchmark, str(q.id if q.id is not None else row), q.question, _lang(q))
                       for row, q in enumerate(result.records, start=1)]
         self.index = ContaminationIndex(items, spec.ngram, spec.min_words)
 
     def check(self, doc: Doc) -> Verdict:
-        hit = self.index.find(doc.all_text())
+        hit = self.index.find(doc.all_text(), doc.lang)
         if hit is None:
             return None
         item, gram = hit

@@ -1,1 +1,2 @@
-"""Evaluation: multiple-choice benchmarks scored by log-likelihood, per subject and language."""
+"""Evaluation, one sub-package per kind (``mcqa``: multiple-choice benchmarks; ``freeform``: timed answers,
+judge and K-QA checks), the stage that runs them in turn, and what the kinds share (metrics, translator)."""

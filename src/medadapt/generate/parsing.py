@@ -1,5 +1,6 @@
-"""Strict readers of model answers. Each returns the parsed value or raises MalformedResponse with a reason
-and the raw text, which the stage quarantines; nothing here guesses at what a broken answer meant."""
+"""Strict readers of the generate tasks' answers (those other stages read too are in medadapt.llm.parsing).
+Each returns the parsed value or raises MalformedResponse with a reason and the raw text, which the stage
+quarantines; nothing here guesses at what a broken answer meant."""
 
 from __future__ import annotations
 
@@ -8,42 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from medadapt.generate.errors import MalformedResponse
+from medadapt.llm.errors import MalformedResponse
+from medadapt.llm.parsing import json_object
 
-FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 SENTENCE_END = re.compile(r"[.!?؟۔。](?=\s|$)")
 LETTERS = "ABCDEFGH"
-
-
-def json_object(text: str) -> dict[str, Any]:
-    """The JSON object an answer holds: the whole answer, a fenced ```json block, or the outermost {…}."""
-    candidates = [text.strip(), *FENCE.findall(text)]
-    if "{" in text and "}" in text:
-        candidates.append(text[text.index("{"): text.rindex("}") + 1])
-    for candidate in candidates:
-        try:
-            value = json.loads(candidate)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    raise MalformedResponse("no JSON object in the answer", text)
-
-
-def translated_fields(text: str, source: dict[str, Any]) -> dict[str, Any]:
-    """A translation must have exactly the source's keys, strings for strings and same-length string lists."""
-    value = json_object(text)
-    if set(value) != set(source):
-        raise MalformedResponse(f"keys {sorted(value)} differ from the source's {sorted(source)}", text)
-    for key, original in source.items():
-        got = value[key]
-        if isinstance(original, str) and not (isinstance(got, str) and got.strip()):
-            raise MalformedResponse(f"{key}: expected non-empty text", text)
-        if isinstance(original, list) and not (
-            isinstance(got, list) and len(got) == len(original) and all(isinstance(x, str) and x.strip() for x in got)
-        ):
-            raise MalformedResponse(f"{key}: expected a list of {len(original)} non-empty texts", text)
-    return value
 
 
 def number_in(value: dict[str, Any], key: str, low: float, high: float, text: str) -> float:

@@ -11,7 +11,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from medadapt.data.quarantine import rejection
+from medadapt.records.quarantine import rejection
 from medadapt.generate.config import ReviewConfig
 from medadapt.generate.errors import GenerateError
 
@@ -74,11 +74,12 @@ def read_decisions(path: Path) -> list[tuple[int, dict[str, Any]]]:
 def apply_decisions(records: list[dict[str, Any]], path: Path, stem: str) -> tuple[list[dict], list[dict]]:
     """Records after the reviewers' decisions, and the rejections (reviewer rejects and unusable rows)."""
     by_id = {r["id"]: r for r in records}
-    dropped: dict[str, str] = {}
+    dropped: dict[str, tuple[int, str]] = {}
     problems = []
 
     def problem(n: int, row: dict, field: str, message: str) -> None:
-        problems.append(rejection(str(path), n, field, message, row, stage="generate", step=f"{stem}.review"))
+        problems.append(rejection(str(path), n, field, message, row, stage="generate", step=f"{stem}.review",
+                                  rule="unusable_decision"))
 
     for n, row in read_decisions(path):
         decision = str(row["decision"]).strip().lower()
@@ -91,7 +92,7 @@ def apply_decisions(records: list[dict[str, Any]], path: Path, stem: str) -> tup
         elif field not in record["translation"]["source"]:
             problem(n, row, "field", f"{field!r} is not a translated field of {record['id']}")
         elif decision == "reject":
-            dropped[record["id"]] = f"{path}: row {n}: reviewer rejected the translation of {field}"
+            dropped[record["id"]] = (n, f"reviewer rejected the translation of {field}")
         elif decision == "edit":
             text = str(row.get("edit") or "").strip()
             index = str(row.get("index") if row.get("index") is not None else "").strip()
@@ -109,6 +110,6 @@ def apply_decisions(records: list[dict[str, Any]], path: Path, stem: str) -> tup
         else:
             record["translation"].setdefault("review", "accepted")
     kept = [r for r in records if r["id"] not in dropped]
-    rejected = [{"id": i, "stage": "generate", "step": f"{stem}.review", "field": "decision", "reason": why,
-                 "record": by_id[i]} for i, why in dropped.items()]
+    rejected = [rejection(str(path), n, "", why, by_id[i], stage="generate", step=f"{stem}.review",
+                          rule="reviewer_rejected") for i, (n, why) in dropped.items()]
     return kept, rejected + problems

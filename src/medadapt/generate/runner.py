@@ -14,11 +14,11 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress
 
-from medadapt.data.jsonl import write_jsonl
-from medadapt.data.records import Record
-from medadapt.generate.errors import BudgetReached, RequestFailed
+from medadapt.records.jsonl import write_jsonl
+from medadapt.records.kinds import Record
 from medadapt.generate.streams import Streams, reorder
 from medadapt.generate.tasks.base import TaskRunner
+from medadapt.llm.errors import BudgetReached, RequestFailed
 
 
 @dataclass

@@ -9,27 +9,27 @@ pay for its answers twice. A re-run rebuilds every output from the cache and ask
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from medadapt.data.jsonl import read_records
-from medadapt.data.records import RECORD_KINDS, Record
-from medadapt.generate.backend import Backend
-from medadapt.generate.cache import RequestCache
-from medadapt.generate.client import Budget, Client
-from medadapt.generate.config import BackendConfig, GenerateSection, TranslateTask
-from medadapt.generate.errors import BudgetReached, GenerateError
-from medadapt.generate.pricing import price_for
+from medadapt.records.importers import import_file
+from medadapt.records.kinds import Record
+from medadapt.generate.config import GenerateSection, TranslateTask
+from medadapt.generate.errors import GenerateError
 from medadapt.generate.runner import finish_task, run_task
 from medadapt.generate.streams import Streams
 from medadapt.generate.tasks import TASKS
 from medadapt.generate.tasks.base import TaskEnv
+from medadapt.llm.cache import RequestCache
+from medadapt.llm.client import Budget, Client
+from medadapt.llm.errors import BudgetReached
+from medadapt.llm.factory import make_backend
+from medadapt.llm.pricing import price_for
 from medadapt.recipe import Recipe
 from medadapt.resources import resolve_path
 from medadapt.runs.stage import RunDir, Stage, StageContext
+from medadapt.records.jsonl import write_json
 
 
 
@@ -44,39 +44,14 @@ def in_languages(records: list[Record], languages: list[str] | None) -> tuple[li
     return [r for r in records if r.lang in languages], Counter(r.lang for r in records if r.lang not in languages)
 
 
-def make_backend(config: BackendConfig, model: str, chat_template: str | None, recipe_dir: Path) -> Backend:
-    """The configured backend; the API key is read here from the environment and kept only in memory."""
-    if config.in_process:
-        from medadapt.models.templates import load_chat_template
-
-        template = load_chat_template(chat_template, recipe_dir) if chat_template else None
-        if config.kind == "vllm":
-            from medadapt.generate.vllm_backend import VLLMBackend
-
-            return VLLMBackend(model, config.batch_size, template)
-        from medadapt.generate.local_backend import LocalBackend
-
-        return LocalBackend(model, config.batch_size, template)
-    from medadapt.generate.http_backend import OpenAIBackend
-
-    api_key = None
-    if config.api_key_env:
-        api_key = os.environ.get(config.api_key_env)
-        if not api_key:
-            raise GenerateError(f"environment variable {config.api_key_env} is not set (it holds the API key)",
-                                field="generate.backend.api_key_env")
-    return OpenAIBackend(config, api_key)
-
-
 class GenerateStage(Stage):
     name = "generate"
+    summary = ("LLM-made data (translate, expand, qa_generate, judge, conversation), cached per request; kill it "
+               "any time, rerun resumes.")
 
     def __init__(self, budget: Budget | None = None):
         self.budget = budget or Budget()
 
-    def config(self, recipe: Recipe) -> dict[str, Any]:
-        return {"generate": recipe.generate.model_dump(mode="json"), "model": backend_model(recipe),
-                "chat_template": recipe.chat_template, "seed": recipe.seed}
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
         section: GenerateSection = recipe.generate
@@ -101,7 +76,7 @@ class GenerateStage(Stage):
             stats["cache_entries"] = len(cache)
         finally:
             cache.close()
-        (ctx.out / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False), encoding="utf-8")
+        write_json(ctx.out / "stats.json", stats)
         usage = stats["requests"]
         ctx.console.print(f"requests: {usage['requests_sent']} sent, {usage['requests_cached']} from the cache, "
                           f"{usage['requests_failed']} failed; {usage['cost_usd']:.4f} USD")
@@ -127,7 +102,7 @@ class GenerateStage(Stage):
                 env = TaskEnv(client, prompts_dir, section.max_new_tokens, section.temperature, config.input,
                               ctx.resolve, ctx.recipe.seed)
                 task = TASKS[config.task](config, env)
-                read = read_records(ctx.resolve(config.input), RECORD_KINDS[task.record_kind], stage="generate")
+                read = import_file(ctx.resolve(config.input), task.record_kind, stage="generate")
                 if read.rejected:
                     streams.append("rejected", read.rejected)
                 records, skipped = in_languages(read.records, config.languages)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from medadapt.data.jsonl import iter_jsonl
+from medadapt.records.jsonl import iter_jsonl
 
 
 class Streams:

@@ -1,5 +1,6 @@
 """Model references: embedded aliases (GGUF shipped in PyPI packages), local directories, hub ids."""
 
-from medadapt.models.registry import aliases, resolve_model
+from medadapt.models.catalog import aliases
+from medadapt.models.registry import resolve_model
 
 __all__ = ["aliases", "resolve_model"]

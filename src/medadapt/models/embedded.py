@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from medadapt.errors import ModelError
-from medadapt.models.registry import Alias, find_gguf, is_model_dir, medadapt_home
+from medadapt.models.catalog import Alias, find_gguf, is_model_dir, medadapt_home
 
 
 def _file_digest(path: Path, length: int = 12) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from medadapt.errors import ModelError
 from medadapt.models.registry import resolve_model
+from medadapt.records.jsonl import write_json
 
 ADAPTER_STACK_FILE = "adapter_stack.json"
 
@@ -33,7 +34,7 @@ def stacked_adapter_names(adapter: Path) -> list[str]:
 
 def write_adapter_stack(adapter: Path, names: list[str]) -> None:
     """Record that the adapters saved in ``adapter`` (PEFT's layout) are active together, in this order."""
-    (adapter / ADAPTER_STACK_FILE).write_text(json.dumps(names), encoding="utf-8")
+    write_json(adapter / ADAPTER_STACK_FILE, names, indent=None, ensure_ascii=True)
 
 
 def with_adapters(model: Any, adapter: Path) -> Any:

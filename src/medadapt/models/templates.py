@@ -38,7 +38,10 @@ def template_file(name_or_path: str, base_dir: Path | None = None) -> Path:
     return path if path.is_absolute() or base_dir is None else base_dir / path
 
 
-def load_chat_template(name_or_path: str, base_dir: Path | None = None) -> ChatTemplate:
+def load_chat_template(name_or_path: str | None, base_dir: Path | None = None) -> ChatTemplate | None:
+    """The named template; None when none is named (the model's own template is used)."""
+    if not name_or_path:
+        return None
     path = template_file(name_or_path, base_dir)
     if not path.is_file():
         raise ModelError(f"unknown chat template (shipped: {', '.join(shipped_templates())}) and no such file",

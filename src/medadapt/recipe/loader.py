@@ -9,9 +9,10 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from medadapt.data.mapping import reader_problem
+from medadapt.records.mapping import reader_problem
 from medadapt.errors import RecipeError
 from medadapt.models.templates import shipped_templates, template_file
+from medadapt.recipe.suggest import did_you_mean
 from medadapt.recipe.schema import Recipe
 from medadapt.resources import RUN_SCHEME, resolve_path
 
@@ -77,11 +78,16 @@ def _cross_section_problems(recipe: Recipe) -> list[str]:
     return problems
 
 
-def load_recipe(path: str | Path) -> Recipe:
-    """Parse and validate; raise :class:`RecipeError` listing all problems at once."""
-    path = Path(path)
-    if not path.is_file():
-        raise RecipeError(str(path), ["file not found"])
+def _problem(err: dict) -> str:
+    """One schema error as ``section.field: message``; an unknown key gets the closest allowed one."""
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden" and (match := did_you_mean(tuple(err["loc"]))):
+        message += f" (did you mean `{match}`?)"
+    return f"{_location(err['loc'])}: {message}"
+
+
+def _validated(path: Path) -> Recipe:
+    """The file's YAML as a :class:`Recipe`; :class:`RecipeError` listing every problem of structure at once."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -91,17 +97,37 @@ def load_recipe(path: str | Path) -> Recipe:
         raise RecipeError(str(path), [f"{where}invalid YAML: {problem}"]) from None
     except UnicodeDecodeError as exc:
         raise RecipeError(str(path), [f"not UTF-8 text: {exc.reason}"]) from None
+    except RecursionError:  # PyYAML's parser recurses once per level of nesting
+        raise RecipeError(str(path), ["invalid YAML: nested too deeply"]) from None
     if not isinstance(raw, dict):
         raise RecipeError(str(path), ["(top level): expected a mapping of sections, got " + type(raw).__name__])
     try:
         recipe = Recipe.model_validate(raw)
     except ValidationError as exc:
-        problems = [f"{_location(err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()]
+        problems = [_problem(err) for err in exc.errors()]
         raise RecipeError(str(path), problems) from None
+    return recipe
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Parse and validate; raise :class:`RecipeError` listing all problems at once."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(str(path), ["file not found"])
+    recipe = _validated(path)
     problems = _cross_section_problems(recipe) + _missing_files(recipe, path.parent)
     if problems:
         raise RecipeError(str(path), problems)
     return recipe
+
+
+def load_run_recipe(run_dir: Path) -> Recipe:
+    """The recipe a run saved (``runs/<name>/recipe.yaml``), as chat, serve and export read it: its structure is
+    validated, its files are not (their paths are relative to the original recipe's folder, not the run's)."""
+    path = run_dir / "recipe.yaml"
+    if not path.is_file():
+        raise RecipeError(str(path), ["file not found: the run directory has no saved recipe; re-run the recipe"])
+    return _validated(path)
 
 
 def load_recipe_for(path: str | Path, section: str) -> Recipe:

@@ -1,6 +1,7 @@
 """The recipe: one YAML file that describes a whole run, one section per stage.
 
-Every section is optional: a stage runs only when its section is present. Unknown keys are errors (a typo
+Every section is optional: a stage runs only when its section is present; the report's is present by default
+whenever another stage is (``report: false`` turns it off). Unknown keys are errors (a typo
 in a hyper-parameter must not be silently ignored).
 """
 
@@ -8,48 +9,64 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from medadapt.crawl.section import CrawlSection
 from medadapt.curate.config import CurateSection
-from medadapt.data.config import DataSection, DataSource  # noqa: F401  (the data section lives with its stage)
+from medadapt.format.config import DataSection, DataSource  # noqa: F401  (the data section lives with its stage)
 from medadapt.evaluate.config import EvaluateSection
 from medadapt.generate.config import GenerateSection
 from medadapt.train.config import LoraConfig, SFTStageConfig, TrainSection  # noqa: F401  (lives with its stage)
+from medadapt.strict import StrictModel
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReportSection(StrictModel):
+    """The report of every stage that ran; made by default (``report: false`` turns it off)."""
+
+    title: str | None = Field(None, description="The report's title; default: `medadapt run: <name>`.")
 
 
-class ReportSection(Section):
-    title: str | None = None
+class ChatSection(StrictModel):
+    """How `medadapt chat` and `medadapt serve` answer with the run's model (saved beside an exported model)."""
+
+    system_prompt: str | None = Field(None, description="Sent first in every conversation; null: none.")
+    max_new_tokens: int = Field(256, gt=0, description="Longest reply, in tokens.")
+    temperature: float = Field(0.7, ge=0.0, description="Sampling temperature (0: greedy).")
+    top_p: float = Field(0.9, gt=0.0, le=1.0, description="Nucleus sampling: the smallest token set with this much probability.")
+    repetition_penalty: float = Field(1.1, gt=0.0, description="Above 1, tokens already in the conversation are less likely.")
 
 
-class ChatSection(Section):
-    system_prompt: str | None = None
-    max_new_tokens: int = Field(256, gt=0)
-    temperature: float = Field(0.7, ge=0.0)
-    top_p: float = Field(0.9, gt=0.0, le=1.0)
-    repetition_penalty: float = Field(1.1, gt=0.0)
-
-
-class Recipe(Section):
+class Recipe(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Run name: runs/<name>/.")
-    languages: list[str] = Field(min_length=1)
+    languages: list[str] = Field(min_length=1, description="ISO 639 codes of the languages the run trains and evaluates (e.g. [fa, en]).")
     model: str = Field(description="An alias (medadapt models list), a local directory, or a hub id.")
     chat_template: str | None = Field(
         None, description="A shipped template name (chatml, gemma) or a YAML file; default: the model's own."
     )
-    seed: int = 0
-    crawl: CrawlSection | None = None
-    curate: CurateSection | None = None
-    generate: GenerateSection | None = None
-    data: DataSection | None = None
-    train: TrainSection | None = None
-    evaluate: EvaluateSection | None = None
-    report: ReportSection | None = None
-    chat: ChatSection = Field(default_factory=ChatSection)
+    seed: int = Field(0, description="Seed for every sampled choice (splits, caps, mixing, training).")
+    crawl: CrawlSection | None = Field(None, description="Crawl medical Q&A sites; null: no crawl stage.")
+    curate: CurateSection | None = Field(None, description="Clean, filter and split record files; null: no curate stage.")
+    generate: GenerateSection | None = Field(None, description="Make data with an LLM; null: no generate stage.")
+    data: DataSection | None = Field(None, description="Read sources into training chats and text; null: no data stage.")
+    train: TrainSection | None = Field(None, description="Fine-tune the model (stage 1 text, stage 2 chats); null: no training.")
+    evaluate: EvaluateSection | None = Field(None, description="Score benchmarks, base and trained; null: no evaluation.")
+    report: ReportSection | None = Field(default_factory=ReportSection, description="The HTML/Markdown report, "
+                                         "made after the other stages by default; `false` (or null) makes none.")
+    chat: ChatSection = Field(default_factory=ChatSection, description="Settings for `medadapt chat` and `serve`.")
+
+    @field_validator("report", mode="before")
+    @classmethod
+    def _report_off(cls, value: object) -> object:
+        """``report: false`` is the one way to say no report (the section is there unless turned off)."""
+        return None if value is False else {} if value is True else value
+
+    @model_validator(mode="after")
+    def _report_of_something(self) -> Recipe:
+        """The default report needs a stage to report on; a recipe with none (a chat-only recipe) makes none."""
+        stages = (self.crawl, self.curate, self.generate, self.data, self.train, self.evaluate)
+        if "report" not in self.model_fields_set and all(section is None for section in stages):
+            self.report = None
+        return self
 
     @field_validator("languages")
     @classmethod

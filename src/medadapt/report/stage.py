@@ -5,18 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from medadapt.recipe import Recipe
+from medadapt.recipe import Recipe, recipe_hash
 from medadapt.report.collect import collect
 from medadapt.report.render import render_report, section_templates
 from medadapt.runs.stage import RunDir, Stage, StageContext
 
 
-
 class ReportStage(Stage):
     name = "report"
-
-    def config(self, recipe: Recipe) -> dict[str, Any]:
-        return {"report": recipe.report.model_dump(mode="json") if recipe.report else None}
+    summary = "the HTML and Markdown report from what the other stages left."
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
         """Every earlier stage's folder: the report is re-made when any of them changes."""
@@ -27,6 +24,8 @@ class ReportStage(Stage):
         context = collect(ctx.run, section_templates())
         context["title"] = (ctx.recipe.report and ctx.recipe.report.title) or f"medadapt run: {ctx.recipe.name}"
         context["recipe"] = ctx.recipe
+        # the report prints the recipe's hash, so it depends on the whole recipe (read here, through the view)
+        context["manifest"]["recipe_hash"] = recipe_hash(ctx.recipe)
         stage_dirs = {name: ctx.run.stage_dir(name) for name in context["plots"]}
         written = render_report(context, ctx.out, stage_dirs)
         return {"files": [p.name for p in written]}

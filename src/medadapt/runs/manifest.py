@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 from datetime import datetime, timezone
 from importlib import metadata
@@ -11,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from medadapt.records.jsonl import write_json
 
 TRACKED_PACKAGES = ("medadapt", "torch", "transformers", "trl", "peft", "accelerate", "datasets", "gguf", "tokenizers")
 
@@ -31,8 +31,10 @@ def package_versions() -> dict[str, str]:
 
 class StageRecord(BaseModel):
     status: str = "pending"  # running | done | failed
+    version: str | None = None  # the stage's code version when it ran
     fingerprint: str | None = None
-    config_hash: str | None = None
+    #: recipe path → what the stage read there (runs.reads.describe): the recipe part of the fingerprint
+    reads: dict[str, str] = Field(default_factory=dict)
     inputs: dict[str, str] = Field(default_factory=dict)
     output_hash: str | None = None
     started_at: str | None = None
@@ -60,6 +62,4 @@ class Manifest(BaseModel):
     def save(self, path: Path) -> None:
         """Atomic write: a crash leaves the previous manifest, never a truncated one."""
         self.updated_at = now()
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_json(path, self.model_dump(mode="json"), final_newline=True)

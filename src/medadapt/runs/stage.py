@@ -61,13 +61,14 @@ class StageContext:
 
 
 class Stage(ABC):
+    """A step of the road. It reads the recipe only through the view it is given (``inputs``' ``recipe`` and
+    ``ctx.recipe``): the runner records what it read, so its fingerprint cannot omit a field it uses."""
+
     name: ClassVar[str]
+    #: one line for ``medadapt <name> --help``
+    summary: ClassVar[str] = ""
     #: Bump when the stage's output format or algorithm changes, so old outputs are not reused.
     version: ClassVar[str] = "1"
-
-    @abstractmethod
-    def config(self, recipe: Recipe) -> dict[str, Any]:
-        """The part of the recipe this stage depends on (JSON-serialisable)."""
 
     @abstractmethod
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
@@ -76,3 +77,12 @@ class Stage(ABC):
     @abstractmethod
     def run(self, ctx: StageContext) -> dict[str, Any]:
         """Do the work, writing only under ``ctx.out``; return a small summary for the manifest."""
+
+
+@dataclass
+class StageCall:
+    """What a stage command runs: the stage, configured by the command's own options (None when the options
+    did the work themselves, e.g. ``train --dry-run``), and whether those options imply ``--force``."""
+
+    stage: Stage | None
+    force: bool = False

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from medadapt.errors import RunError
-from medadapt.recipe.schema import ChatSection, Recipe
-from medadapt.serve.generation import Generation, Generator, GenParams, StopFlag
+from medadapt.llm.streaming import Generator, GenParams, StopFlag
+from medadapt.serve.model_info import MODEL_INFO_FILE, ModelInfo, read_model_info
+from medadapt.recipe import load_run_recipe
+from medadapt.recipe.schema import ChatSection
+from medadapt.serve.respond import respond
 from medadapt.serve.safety import Reply, SafetyLayer
-from medadapt.train.outputs import trained_model
+from medadapt.runs.outputs import trained_model
 
 
 @dataclass
 class ChatTarget:
-    """What to load: a model reference, an optional adapter, and the chat settings."""
+    """What to load: a model reference, an optional adapter, and the chat settings (``info``: from the run that
+    made the model; None for a model no run made). ``note`` says plainly what is used when no run says."""
 
     model: str
     adapter: Path | None
@@ -26,28 +27,44 @@ class ChatTarget:
     description: str
     languages: list[str] = field(default_factory=list)
     run_dir: Path | None = None
+    info: ModelInfo | None = None
+    note: str | None = None
 
 
-def chat_target(target: str) -> ChatTarget:
+def chat_target(target: str, chat_template: str | None = None) -> ChatTarget:
     """A run directory (its merged model, or its recipe's model + the trained adapter; its recipe's chat
-    settings) or a model reference (alias, local directory, exported model)."""
+    settings), a model directory a run made (the settings in its ``medadapt.json``), or any other model
+    reference (alias, local directory, hub id: its own template unless ``chat_template``, default settings)."""
     path = Path(target)
     if (path / "manifest.json").is_file():
-        recipe_file = path / "recipe.yaml"
-        if not recipe_file.is_file():
-            raise RunError("run directory has no recipe.yaml; re-run the recipe", file=str(path))
-        recipe = Recipe.model_validate(yaml.safe_load(recipe_file.read_text(encoding="utf-8")))
+        recipe = load_run_recipe(path)
         model, adapter = trained_model(path / "train", recipe.model)
         description = f"{model} + adapter from {path}" if adapter else model
-        return ChatTarget(model, adapter, recipe.chat, description, recipe.languages, path)
-    return ChatTarget(target, None, ChatSection(), target)
+        info = ModelInfo.from_recipe(recipe)
+        return ChatTarget(model, adapter, info.chat.model_copy(), description, info.languages, path, info)
+    info = read_model_info(path) if path.is_dir() else None
+    if info is not None:
+        return ChatTarget(target, None, info.chat.model_copy(), f"{target} (run {info.run}: its chat settings from "
+                          f"{MODEL_INFO_FILE})", info.languages, info=info)
+    if (run := _run_of(path)) is not None:
+        info = ModelInfo.from_recipe(load_run_recipe(run))
+        return ChatTarget(target, None, info.chat.model_copy(), f"{target} (run {info.run}: its chat settings from "
+                          f"{run / 'recipe.yaml'})", info.languages, info=info)
+    settings = ChatSection()
+    template = f"the {chat_template} chat template" if chat_template else "the model's own chat template"
+    note = (f"{target} has no {MODEL_INFO_FILE} (not made by a run): using {template} and default chat settings "
+            f"(no system prompt, up to {settings.max_new_tokens} new tokens, temperature {settings.temperature})")
+    return ChatTarget(target, None, settings, target, note=note)
 
 
-def _closing(generation: Generation) -> Iterator[str]:
-    try:
-        yield from generation
-    finally:
-        generation.close()
+def _run_of(model_dir: Path) -> Path | None:
+    """The run directory a train stage's model folder (``runs/<name>/train/merged`` or ``…/train/model``) lies
+    in: its saved recipe holds the settings the run chats with (the train stage does not read them, so a
+    copy beside the model would go stale, or re-train the model each time they change)."""
+    train = model_dir.resolve().parent
+    if model_dir.is_dir() and train.name == "train" and (train.parent / "manifest.json").is_file():
+        return train.parent
+    return None
 
 
 def gen_params(settings: ChatSection) -> GenParams:
@@ -106,11 +123,7 @@ class ChatSession:
             on_trim(dropped)
         stop = stop or StopFlag()
         params = gen_params(self.settings)
-        if self.safety is not None:
-            reply = self.safety.respond(self.generator, self.messages(), params, stop)
-        else:
-            generation = self.generator.stream(self.messages(), params, stop)
-            reply = Reply(_pieces=_closing(generation))
+        reply = respond(self.generator, self.messages(), params, stop, self.safety)
         self.last_reply = reply
         pieces = reply.pieces()
         try:

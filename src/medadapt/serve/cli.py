@@ -1,4 +1,4 @@
-"""The ``chat``, ``serve`` and ``export`` commands (registered on the main app by ``register``)."""
+"""The ``chat``, ``serve`` and ``export`` commands: plain commands the main app registers like its other tools."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from medadapt.errors import MedadaptError
+from medadapt.records.jsonl import write_json
 
 console = Console()
 err_console = Console(stderr=True)
@@ -31,20 +33,21 @@ def _safety(languages: list[str], enabled: bool, safety_dir: Optional[Path], dis
 
     if not enabled:
         return None
-    return SafetyLayer(load_packs(safety_dir), default_lang=languages[0] if languages else "en",
+    return SafetyLayer(load_packs(safety_dir), languages=languages or (),
                        disclaimer=disclaimer, log_file=log_file)
 
 
 def _load(target: str, chat_template: Optional[str]):
-    from medadapt.models.loading import load_for_inference
-    from medadapt.models.templates import load_chat_template, prepare_chat_tokenizer
+    from medadapt.models.chat import load_chat_model
+    from medadapt.models.templates import load_chat_template
     from medadapt.serve.chat import chat_target
 
-    spec = chat_target(target)
-    template = load_chat_template(chat_template) if chat_template else None
-    with err_console.status(f"Loading {spec.description}…"):
-        model, tokenizer = load_for_inference(spec.model, spec.adapter)
-    prepare_chat_tokenizer(tokenizer, template, spec.model)
+    spec = chat_target(target, chat_template)
+    template = load_chat_template(chat_template)
+    with err_console.status(f"Loading {escape(spec.description)}…"):
+        model, tokenizer = load_chat_model(spec.model, spec.adapter, template)
+    if spec.note:  # once the model loaded: a reference that resolves to nothing gets its own one-line error
+        err_console.print(spec.note, markup=False, highlight=False, soft_wrap=True)
     return spec, model, tokenizer
 
 
@@ -99,12 +102,6 @@ def _log_interventions() -> None:
         logger.addHandler(handler)
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(chat)
-    app.command()(serve)
-    app.command()(export)
-
-
 def chat(
     target: Annotated[str, typer.Argument(help="A run directory (runs/<name>), an exported model, or a model alias/directory.")],
     system: Annotated[Optional[str], typer.Option(help="System prompt (overrides the recipe's).")] = None,
@@ -131,7 +128,7 @@ def chat(
         session.system_prompt = system
     interactive = sys.stdin.isatty()
     visual = rtl == "visual" or (rtl == "auto" and sys.stdout.isatty() and not terminal_does_bidi())
-    console.print(f"[bold]medadapt chat[/bold] · {spec.description}\n"
+    console.print(f"[bold]medadapt chat[/bold] · {escape(spec.description)}\n"
                   "Type a question; /reset, /system TEXT, /save FILE, /exit. Ctrl-C stops an answer."
                   + ("" if layer else "\n[yellow]The safety layer is off.[/yellow]"))
     while True:
@@ -161,8 +158,7 @@ def chat(
                 continue
             path = Path(name).expanduser()
             try:
-                path.write_text(json.dumps({"model": spec.description, "messages": session.messages()},
-                                           ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+                write_json(path, {"model": spec.description, "messages": session.messages()}, final_newline=True)
             except OSError as exc:
                 console.print(f"[red]cannot save: {exc}[/red]")
                 continue
@@ -211,8 +207,9 @@ def serve(
     safety_log: Annotated[Optional[Path], typer.Option(help="Also append every safety intervention to this JSONL file.")] = None,
 ) -> None:
     """An OpenAI-compatible server: POST /v1/chat/completions (streaming or not), GET /v1/models, GET /health."""
-    from medadapt.serve.generation import Generator
-    from medadapt.serve.server import ServeConfig, create_app, is_loopback, run_server
+    from medadapt.llm.streaming import Generator
+    from medadapt.serve.planner import ServeConfig
+    from medadapt.serve.server import create_app, is_loopback, run_server
 
     if disclaimer not in ("first", "always", "off"):
         raise ServeError("--disclaimer must be first, always or off")
@@ -229,7 +226,7 @@ def serve(
     if not is_loopback(host):
         err_console.print(f"[yellow]Listening on {host}: reachable from other machines"
                           + ("" if api_key else " and WITHOUT an API key (--api-key)") + ".[/yellow]")
-    console.print(f"[bold]medadapt serve[/bold] · model [bold]{name}[/bold] ({spec.description})\n"
+    console.print(f"[bold]medadapt serve[/bold] · model [bold]{escape(name)}[/bold] ({escape(spec.description)})\n"
                   f"OpenAI base URL: http://{host}:{port}/v1" + ("  (Bearer key required)" if api_key else "")
                   + ("" if layer else "\n[yellow]The safety layer is off.[/yellow]"))
     run_server(app, host, port)

@@ -93,7 +93,7 @@ def card_context(run: Path, export_dir: Path, licences: dict[str, str] | None = 
     base_ref = recipe.get("model", "?")
     base = {"reference": base_ref, "description": "", "licence": ""}
     try:
-        from medadapt.models.registry import aliases
+        from medadapt.models.catalog import aliases
 
         alias = aliases().get(base_ref)
         if alias:
@@ -157,8 +157,9 @@ GGUF_HELP = ("--gguf needs llama.cpp's converter (convert_hf_to_gguf.py), which 
 
 def export_run(run: Path, to: Path, *, gguf: bool = False, force: bool = False,
                licences: dict[str, str] | None = None, log=print) -> dict[str, Any]:
-    """Write ``to``: the merged model (safetensors, tokenizer, chat template), README.md (the model card),
-    and medadapt/ (recipe, manifest, data stats, training summary, evaluation results)."""
+    """Write ``to``: the merged model (safetensors, tokenizer, chat template), medadapt.json (the run's chat
+    settings, for ``medadapt chat DIR``), README.md (the model card), and medadapt/ (recipe, manifest, data
+    stats, training summary, evaluation results)."""
     run = Path(run)
     if not (run / "manifest.json").is_file() or not (run / "recipe.yaml").is_file():
         raise RunError("not a run directory (no manifest.json / recipe.yaml)", file=str(run))
@@ -179,6 +180,7 @@ def export_run(run: Path, to: Path, *, gguf: bool = False, force: bool = False,
     else:
         log(f"merging {spec.description}")
         save_merged(spec.model, spec.adapter, partial)
+    spec.info.write(partial)  # after the copy: the run's settings as they are now
 
     extra = partial / "medadapt"
     extra.mkdir(exist_ok=True)
@@ -217,7 +219,7 @@ def save_merged(model_ref: str, adapter: Path | None, target: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from medadapt.models.registry import resolve_model
-    from medadapt.train.merge import merged_model, save_model_dir
+    from medadapt.models.merge import merged_model, save_model_dir
 
     source = resolve_model(model_ref)
     tokenizer = AutoTokenizer.from_pretrained(str(adapter) if adapter else source)

@@ -1,11 +1,13 @@
 """The medical safety layer, shared by ``medadapt chat`` and ``medadapt serve``.
 
-Per language, a data file (``safety/<lang>.yaml``: en, fa, ar shipped; a folder of your own adds or replaces
-languages) gives a red-flag lexicon with emergency guidance, a disclaimer and an output-language guard:
+Per language, a data file (``safety/<lang>.yaml``: en, fa, ar, zh, ja, ko, fr, es shipped; a folder of your own
+adds or replaces languages) gives a red-flag lexicon with emergency guidance, a disclaimer and an output-language guard:
 
 - **red flags**: the user's last message is matched against every language's lexicon; each category raised
   puts its emergency guidance *before* the model's answer, whatever the model says.
-- **language guard**: the answer must be written in the conversation's script. A streamed answer is held back
+- **language guard**: the answer must be written in the conversation's script (Japanese: kanji with kana; Chinese:
+  Han without kana). A conversation in a script no pack writes is not guarded: judging it against another
+  script's pack would drop every answer. A streamed answer is held back
   until its first ``guard_window`` letters are checked; off-script → the answer is dropped and regenerated
   once (with an instruction to answer in the language); off-script again → it is sent with a note and
   flagged. Drift after the checked window cannot be taken back from a stream: it is flagged at the end.
@@ -22,8 +24,7 @@ import logging
 import re
 import threading
 import time
-import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -31,7 +32,11 @@ from typing import Any, Literal, Protocol
 import yaml
 
 from medadapt.errors import MedadaptError
-from medadapt.serve.generation import Generation, GenParams, StopFlag
+from medadapt.llm.streaming import Generation, GenParams, StopFlag
+from medadapt.text.fold import LEXICON, LEXICON_PATTERN, fold
+from medadapt.text.keywords import Lexicon
+from medadapt.text.scripts import script_shares
+from medadapt.text.segment import words
 
 log = logging.getLogger("medadapt.safety")
 PACKS_DIR = Path(__file__).with_name("safety")
@@ -42,64 +47,23 @@ class SafetyError(MedadaptError):
     """A safety pack that cannot be read."""
 
 
-_LETTER_MAP = str.maketrans({
-    "ي": "ی", "ى": "ی", "ئ": "ی", "ك": "ک", "ة": "ه", "ؤ": "و", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
-    "\u200c": " ", "\u200d": "", "\u0640": "", "\u00a0": " ",
-    **{chr(0x06F0 + i): str(i) for i in range(10)}, **{chr(0x0660 + i): str(i) for i in range(10)},
-})
-_MARKS = re.compile(r"[\u064B-\u065F\u0670\u06D6-\u06ED]")
-_SPACES = re.compile(r"\s+")
-
-
-def normalize(text: str, lower: bool = True) -> str:
-    """Lower case, Arabic/Persian letter variants unified, diacritics and tatweel gone, ZWNJ as a space."""
-    text = unicodedata.normalize("NFKC", text)
-    text = text.replace("’", "'").replace("‘", "'")
-    text = _SPACES.sub(" ", _MARKS.sub("", text.translate(_LETTER_MAP))).strip()
-    return text.lower() if lower else text
-
-
-def script_of(char: str) -> str | None:
-    """'latin', 'arabic' or 'other' for a letter; None for anything that is not a letter."""
-    if not unicodedata.category(char).startswith("L"):
-        return None
-    code = ord(char)
-    if code < 0x250 or 0x1E00 <= code <= 0x1EFF:
-        return "latin"
-    if 0x0600 <= code <= 0x06FF or 0x0750 <= code <= 0x077F or 0x08A0 <= code <= 0x08FF or 0xFB50 <= code <= 0xFEFF:
-        return "arabic"
-    return "other"
-
-
-def script_shares(text: str) -> tuple[dict[str, float], int]:
-    """Share of letters per script, and the number of letters."""
-    counts: dict[str, int] = {}
-    for char in text:
-        script = script_of(char)
-        if script:
-            counts[script] = counts.get(script, 0) + 1
-    total = sum(counts.values())
-    return ({k: v / total for k, v in counts.items()} if total else {}), total
-
-
-
-
 @dataclass
 class RedFlagCategory:
     name: str
     guidance: str
-    rules: list[list[re.Pattern]]
+    rules: list[list[Lexicon]]
 
-    def matches(self, normalized: str) -> bool:
-        return any(all(p.search(normalized) for p in rule) for rule in self.rules)
+    def matches(self, folded: str) -> bool:
+        """Whether any rule has every one of its expressions in ``folded`` (the ``LEXICON`` fold of a text)."""
+        return any(all(p.search(folded) for p in rule) for rule in self.rules)
 
 
 @dataclass
 class LanguagePack:
     lang: str
     name: str
-    script: str
-    min_script_share: float
+    scripts: tuple[str, ...]  # the scripts answers are written in; the first is the one the language is mainly in
+    min_script_share: float  # of an answer's letters, the share in ``scripts`` it needs
     guard_window: int
     language_instruction: str
     language_note: str
@@ -110,12 +74,30 @@ class LanguagePack:
     cue_letters: str = ""
     cue_words: frozenset[str] = frozenset()
     cue_prefixes: tuple[str, ...] = ()
+    #: per script, the (lowest, highest) share of letters a text of this language has: kana tells ja from zh
+    script_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def script_share(self, shares: dict[str, float]) -> float:
+        """The share of a text's letters (``script_shares``) in this language's scripts."""
+        return sum(shares.get(script, 0.0) for script in self.scripts)
+
+    def fits(self, shares: dict[str, float], lowest: bool = True) -> bool:
+        """Whether letters with these shares can be this language's, as far as ``script_bounds`` tell
+        (``lowest=False``: only the highest shares, for a user's message: a few kanji are Japanese too)."""
+        for script, (lo, hi) in self.script_bounds.items():
+            share = shares.get(script, 0.0)
+            if share > hi or (lowest and share < lo):
+                return False
+        return True
 
     def cue_score(self, text: str) -> int:
         """How much ``text`` looks like this language among those sharing its script."""
-        words = text.split()
-        return (2 * sum(c in self.cue_letters for c in text) + sum(w in self.cue_words for w in words)
-                + sum(any(w.startswith(p) and len(w) > len(p) + 1 for p in self.cue_prefixes) for w in words))
+        letters = 2 * sum(c in self.cue_letters for c in text)
+        if not (self.cue_words or self.cue_prefixes):
+            return letters  # no need to segment (zh, ja)
+        tokens = [w.casefold() for w in words(text, self.lang)]
+        return (letters + sum(w in self.cue_words for w in tokens)
+                + sum(any(w.startswith(p) and len(w) > len(p) + 1 for p in self.cue_prefixes) for w in tokens))
 
     @classmethod
     def load(cls, path: Path) -> LanguagePack:
@@ -130,24 +112,51 @@ class LanguagePack:
         flags = {}
         for name, spec in raw["red_flags"].items():
             try:
-                rules = [[re.compile(normalize(expr, lower=False)) for expr in rule] for rule in spec["rules"]]
+                rules = [[Lexicon([fold(expr, LEXICON_PATTERN)], regex=True, whole_words=False) for expr in rule]
+                         for rule in spec["rules"]]
             except (re.error, KeyError, TypeError) as exc:
                 raise SafetyError(f"bad rule: {exc}", file=str(path), field=f"red_flags.{name}") from None
-            flags[name] = RedFlagCategory(name, " ".join(spec["guidance"].split()), rules)
+            flags[name] = RedFlagCategory(name, _one_line(spec["guidance"]), rules)
+        scripts = raw["script"] if isinstance(raw["script"], list) else [raw["script"]]
+        try:
+            bounds = {script: (float(lo), float(hi)) for script, (lo, hi) in (raw.get("script_bounds") or {}).items()}
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise SafetyError(f"bad script_bounds (script: [lowest, highest]): {exc}", file=str(path)) from None
         return cls(
-            lang=raw["lang"], name=raw.get("name", raw["lang"]), script=raw["script"],
+            lang=raw["lang"], name=raw.get("name", raw["lang"]), scripts=tuple(scripts), script_bounds=bounds,
             min_script_share=float(raw.get("min_script_share", 0.75)), guard_window=int(raw.get("guard_window", 40)),
             language_instruction=raw.get("language_instruction", ""), language_note=raw.get("language_note", ""),
-            emergency_header=raw["emergency_header"], disclaimer=" ".join(raw["disclaimer"].split()),
+            emergency_header=raw["emergency_header"], disclaimer=_one_line(raw["disclaimer"]),
             red_flags=flags, file=str(path), cue_letters=raw.get("cue_letters", ""),
-            cue_words=frozenset(raw.get("cue_words") or ()), cue_prefixes=tuple(raw.get("cue_prefixes") or ()),
+            cue_words=frozenset(w.casefold() for w in raw.get("cue_words") or ()),
+            cue_prefixes=tuple(raw.get("cue_prefixes") or ()),
         )
+
+
+def _one_line(text: str) -> str:
+    """A folded YAML block as one line. Text of a language written without spaces (zh, ja) has none where
+    the block broke a line next to one of its characters, so none is put there."""
+    lines = text.split()
+    out = lines[0] if lines else ""
+    for line in lines[1:]:
+        out += ("" if _unspaced(out[-1]) or _unspaced(line[0]) else " ") + line
+    return out
+
+
+def _unspaced(char: str) -> bool:
+    """A character of a script written without spaces between words, or CJK punctuation."""
+    return "\u3000" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or "\uff00" <= char <= "\uffef"
 
 
 @dataclass
 class RedFlag:
     category: str
     lang: str  # the lexicon that matched
+
+
+def available_languages() -> set[str]:
+    """Languages with a shipped safety pack (``recipe validate`` checks a trained recipe's languages)."""
+    return {path.stem for path in PACKS_DIR.glob("*.yaml")}
 
 
 def load_packs(extra_dir: Path | None = None) -> dict[str, LanguagePack]:
@@ -191,11 +200,11 @@ class Reply:
 
 
 class SafetyLayer:
-    def __init__(self, packs: dict[str, LanguagePack] | None = None, default_lang: str = "en",
+    def __init__(self, packs: dict[str, LanguagePack] | None = None, languages: Sequence[str] = ("en",),
                  disclaimer: DisclaimerMode = "first", red_flags: bool = True, language_guard: bool = True,
                  log_file: Path | None = None):
         self.packs = packs if packs is not None else load_packs()
-        self.default_lang = default_lang if default_lang in self.packs else next(iter(self.packs), "en")
+        self.default_lang = default_language(languages, self.packs)
         self.disclaimer = disclaimer
         self.check_red_flags = red_flags
         self.language_guard = language_guard
@@ -203,30 +212,34 @@ class SafetyLayer:
         self._log_lock = threading.Lock()
 
     # -- detection ------------------------------------------------------------------------------------------
-    def detect_language(self, text: str) -> str:
-        """The conversation language from a user message: its script, then Persian/Arabic-only letters."""
+    def detect_language(self, text: str) -> str | None:
+        """The conversation language from a user message: its main script (and the bounds a pack sets on
+        others: kana rules out Chinese), then cue letters and words (Persian or Arabic; English, French or
+        Spanish). None when no pack writes that script: no other script's pack can judge it."""
         shares, letters = script_shares(text)
         if not letters:
             return self.default_lang
         script = max(shares, key=shares.get)
-        candidates = [p.lang for p in self.packs.values() if p.script == script]
+        # packs mainly in this script first: Han alone reads as Chinese before Japanese
+        packs = sorted((p for p in self.packs.values() if script in p.scripts and p.fits(shares, lowest=False)),
+                       key=lambda p: p.scripts[0] != script)
+        candidates = [p.lang for p in packs]
         if not candidates:
-            return self.default_lang
+            return None
         if len(candidates) > 1:
             scores = {lang: self.packs[lang].cue_score(text) for lang in candidates}
             best = max(scores.values())
             leaders = [lang for lang, score in scores.items() if score == best]
-            if len(leaders) == 1:
-                return leaders[0]
+            candidates = leaders
         return self.default_lang if self.default_lang in candidates else candidates[0]
 
     def red_flags(self, text: str) -> list[RedFlag]:
         """Every category raised by ``text`` in any language's lexicon (one entry per category)."""
-        normalized = normalize(text)
+        folded = fold(text, LEXICON)
         found: dict[str, RedFlag] = {}
         for pack in self.packs.values():
             for category in pack.red_flags.values():
-                if category.name not in found and category.matches(normalized):
+                if category.name not in found and category.matches(folded):
                     found[category.name] = RedFlag(category.name, pack.lang)
         return list(found.values())
 
@@ -236,8 +249,8 @@ class SafetyLayer:
         shares, letters = script_shares(text)
         if pack is None or not letters:
             return False, 1.0
-        share = shares.get(pack.script, 0.0)
-        return share < pack.min_script_share, round(share, 3)
+        share = pack.script_share(shares)
+        return share < pack.min_script_share or not pack.fits(shares), round(share, 3)
 
     # -- logging --------------------------------------------------------------------------------------------
     def record(self, reply: Reply, event: dict[str, Any]) -> None:
@@ -265,22 +278,24 @@ class SafetyLayer:
         # a short last message ("ok", "و بعد؟") says little about the language: use the whole conversation's
         lang = reply.lang = self.detect_language(user if script_shares(user)[1] >= 8 else " ".join(users))
         pack = self.packs.get(lang)
-        if self.check_red_flags and pack is not None:
+        voice = pack or self.packs.get(self.default_lang)  # who gives guidance and disclaimer
+        if self.check_red_flags and voice is not None:
             flags = self.red_flags(user)
             if flags:
-                guidance = [pack.emergency_header] + [
-                    (pack.red_flags.get(f.category) or self.packs[f.lang].red_flags[f.category]).guidance for f in flags
+                guidance = [voice.emergency_header] + [
+                    (voice.red_flags.get(f.category) or self.packs[f.lang].red_flags[f.category]).guidance
+                    for f in flags
                 ]
-                self.record(reply, {"type": "red_flag", "categories": [f.category for f in flags], "lang": lang,
+                self.record(reply, {"type": "red_flag", "categories": [f.category for f in flags], "lang": voice.lang,
                                     "matched_lexicons": sorted({f.lang for f in flags}), "action": "guidance_first"})
                 yield "\n".join(guidance) + "\n\n"
         if self.language_guard and pack is not None:
             yield from self._guarded(reply, generator, messages, params, stop, pack)
         else:
             yield from self._plain(reply, generator.stream(messages, params, stop))
-        if pack is not None and self._wants_disclaimer(messages):
-            self.record(reply, {"type": "disclaimer", "lang": lang})
-            yield "\n\n" + pack.disclaimer
+        if voice is not None and self._wants_disclaimer(messages):
+            self.record(reply, {"type": "disclaimer", "lang": voice.lang})
+            yield "\n\n" + voice.disclaimer
 
     def _wants_disclaimer(self, messages: list[dict[str, str]]) -> bool:
         if self.disclaimer == "always":
@@ -349,6 +364,13 @@ class SafetyLayer:
             if pack.language_note:
                 yield "\n\n" + pack.language_note
             return
+
+
+def default_language(languages: Sequence[str], packs: dict[str, LanguagePack]) -> str | None:
+    """The language of a conversation nothing else tells (no letters): the recipe's first language with a
+    pack, else English. Never another pack: a [zh, en] recipe without a zh pack must not judge its Chinese
+    answers as Arabic ones."""
+    return next((lang for lang in languages if lang in packs), "en" if "en" in packs else None)
 
 
 def _with_instruction(messages: list[dict[str, str]], instruction: str) -> list[dict[str, str]]:

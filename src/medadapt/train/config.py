@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from medadapt.strict import StrictModel
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class LoraConfig(_Section):
-    r: int = Field(8, gt=0)
-    alpha: int = Field(16, gt=0)
-    dropout: float = Field(0.05, ge=0.0, lt=1.0)
+class LoraConfig(StrictModel):
+    r: int = Field(8, gt=0, description="LoRA rank: the width of each adapter matrix.")
+    alpha: int = Field(16, gt=0, description="LoRA scaling: the update is multiplied by alpha / r.")
+    dropout: float = Field(0.05, ge=0.0, lt=1.0, description="Dropout on the adapter's input during training.")
     target_modules: str | list[str] = Field(
         "all-linear",
         description="'all-linear', a list of module names (q_proj, v_proj…), or one regex string matched against "
@@ -38,22 +36,23 @@ class LoraConfig(_Section):
         return self
 
 
-class StageConfig(_Section):
+class StageConfig(StrictModel):
     """Hyper-parameters both stages share; each maps onto a TrainingArguments / PEFT field."""
 
     method: Literal["lora", "dora", "qlora", "full"] = Field(
         "lora", description="lora, dora (weight-decomposed LoRA), qlora (4-bit base, GPU only), full fine-tuning."
     )
-    lora: LoraConfig = Field(default_factory=LoraConfig)
+    lora: LoraConfig = Field(default_factory=LoraConfig, description="Adapter settings (lora, dora, qlora; unused by full).")
     max_steps: int | None = Field(30, gt=0, description="Optimizer steps; null: train for `epochs`.")
-    epochs: float = Field(1.0, gt=0)
-    batch_size: int = Field(2, gt=0)
-    grad_accum: int = Field(1, gt=0)
-    learning_rate: float = Field(2e-4, gt=0)
-    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
-    warmup_ratio: float = Field(0.03, ge=0.0, lt=1.0)
-    weight_decay: float = Field(0.0, ge=0.0)
-    max_grad_norm: float = Field(1.0, gt=0)
+    epochs: float = Field(1.0, gt=0, description="Passes over the training data when max_steps is null.")
+    batch_size: int = Field(2, gt=0, description="Examples per device per forward pass.")
+    grad_accum: int = Field(1, gt=0, description="Forward passes accumulated per optimizer step.")
+    learning_rate: float = Field(2e-4, gt=0, description="Peak learning rate (AdamW).")
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = Field(
+        "cosine", description="Learning-rate schedule after warm-up.")
+    warmup_ratio: float = Field(0.03, ge=0.0, lt=1.0, description="Share of the steps spent warming the learning rate up.")
+    weight_decay: float = Field(0.0, ge=0.0, description="AdamW weight decay.")
+    max_grad_norm: float = Field(1.0, gt=0, description="Gradients are clipped to this norm.")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         "auto", description="auto: bf16 on a GPU that supports it, fp16 on older GPUs, fp32 on CPU."
     )
@@ -61,10 +60,15 @@ class StageConfig(_Section):
     threads: int | None = Field(None, gt=0, description="CPU threads for torch; default: all cores.")
     save_steps: int = Field(50, gt=0, description="Checkpoint every N optimizer steps (for --resume).")
     eval_steps: int | None = Field(None, gt=0, description="Evaluate on the dev split every N steps.")
+    dev_max_examples: int | None = Field(
+        64, gt=0, description="Dev examples each dev evaluation scores (before and after training, and every "
+        "eval_steps): the first N dev chats (stage 2) or held-out blocks (stage 1); null: all. Each is a forward "
+        "pass, so an uncapped dev split can take longer than a short training run.",
+    )
     early_stopping_patience: int | None = Field(
         None, gt=0, description="Stop after N evaluations without dev-loss improvement (needs eval_steps)."
     )
-    report_to: list[Literal["tensorboard", "wandb"]] = Field(default_factory=list)
+    report_to: list[Literal["tensorboard", "wandb"]] = Field(default_factory=list, description="Also log to these trackers; log.jsonl is written either way.")
 
     @model_validator(mode="after")
     def _early_stopping_needs_evaluation(self):
@@ -77,9 +81,9 @@ class PretrainStageConfig(StageConfig):
     """Stage 1: causal-LM loss on every token of ``text`` records packed into ``block_size`` blocks."""
 
     input: str = Field("run://data/stage1_text.jsonl", description="JSONL of text records (id, source, lang, text).")
-    block_size: int = Field(1024, gt=8)
+    block_size: int = Field(1024, gt=8, description="Tokens per packed training block.")
     dev_fraction: float = Field(0.05, ge=0.0, lt=0.5, description="Share of blocks held out as the dev split.")
-    learning_rate: float = Field(5e-4, gt=0)
+    learning_rate: float = Field(5e-4, gt=0, description="Peak learning rate (AdamW).")
 
 
 class SFTStageConfig(StageConfig):
@@ -87,15 +91,20 @@ class SFTStageConfig(StageConfig):
 
     input: str = Field("run://data/stage2_chat.jsonl", description="JSONL of chat records (id, messages).")
     dev_input: str | None = Field("run://data/stage2_chat_dev.jsonl", description="Dev chats; null: none.")
-    max_length: int = Field(256, gt=8)
+    max_length: int = Field(256, gt=8, description="Tokens a chat is cut at; a chat with no assistant token "
+                            "left within it is dropped (train/rejected.jsonl).")
+    max_dropped_fraction: float = Field(
+        0.5, ge=0.0, le=1.0, description="Fail when more than this share of the train (or dev) chats is dropped for "
+        "having no assistant token within max_length; a smaller loss is printed. 1: never fail.",
+    )
     padding_free: bool = Field(
         False, description="Concatenate each batch into one row without padding (TRL padding_free)."
     )
 
 
-class TrainSection(_Section):
-    stage1: PretrainStageConfig | None = None
-    stage2: SFTStageConfig | None = None
+class TrainSection(StrictModel):
+    stage1: PretrainStageConfig | None = Field(None, description="Continued pre-training on text; null: skipped.")
+    stage2: SFTStageConfig | None = Field(None, description="Supervised fine-tuning on chats; null: skipped.")
     between_stages: Literal["merge", "stack"] = Field(
         "merge", description="How stage 2 builds on stage 1's adapter. merge: merge it into the base and train "
         "stage 2's adapter on the merged model. stack: load the base with the stage-1 adapter frozen and train a "

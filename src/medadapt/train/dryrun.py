@@ -5,21 +5,26 @@ PEFT exactly as training would, so the trainable count is PEFT's own. Hub ids ar
 config files shipped in ``architectures/`` (hubs are unreachable here); a local model directory is read
 directly. Token counts use the model's tokenizer when there is one locally, otherwise characters / 4.
 A stage 2 stacked on the stage-1 adapter (``between_stages: stack``) is planned with both adapters in
-the model, only stage 2's trainable.
+the model, only stage 2's trainable. The dev evaluation's cost is stated too: scoring an uncapped dev split
+before and after training can take longer than a short training run.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medadapt.data.jsonl import iter_jsonl
+from medadapt.records.jsonl import iter_jsonl
 from medadapt.errors import ModelError
-from medadapt.models.registry import aliases, resolve_model
+from medadapt.models.catalog import aliases
+from medadapt.models.chat import load_chat_tokenizer, tokenize_chat
+from medadapt.models.registry import resolve_model
 from medadapt.recipe import Recipe
-from medadapt.train.config import PretrainStageConfig, StageConfig, TrainSection
+from medadapt.resources import RUN_SCHEME
+from medadapt.train.config import PretrainStageConfig, SFTStageConfig, StageConfig, TrainSection
+from medadapt.train.packing import dev_block_count
 from medadapt.train.stage import stage_inputs
 
 ARCHITECTURES = Path(__file__).with_name("architectures")
@@ -37,7 +42,9 @@ class StagePlan:
     token_count: str  # how tokens were counted, or why they are unknown
     steps: int | None
     trains_on: str
-    memory_gib: dict[str, float] = field(default_factory=dict)
+    memory_gib: dict[str, float]
+    dev: str  # what dev evaluation costs, in words
+    needs: str | None  # the stage that writes the missing input (run://<stage>/…), None when it is there
 
 
 def shipped_config_file(reference: str) -> Path:
@@ -86,15 +93,20 @@ def parameter_counts(config: Any, cfg: StageConfig, stacked_on: StageConfig | No
         return stacked.get_nb_trainable_parameters()
 
 
-def count_tokens(rows: list[dict[str, Any]], stage: str, tokenizer: Any | None) -> int:
-    """Tokens of stage-1 texts (+1 EOS each) or stage-2 chats (rendered by the chat template)."""
+def row_tokens(row: dict[str, Any], stage: str, tokenizer: Any | None) -> int:
+    """Tokens of a stage-1 text (+1 EOS) or a stage-2 chat (rendered by the chat template)."""
     if stage == "stage1":
         if tokenizer is None:
-            return sum(math.ceil(len(r["text"]) / CHARS_PER_TOKEN) + 1 for r in rows)
-        return sum(len(tokenizer(r["text"], add_special_tokens=False)["input_ids"]) + 1 for r in rows)
+            return math.ceil(len(row["text"]) / CHARS_PER_TOKEN) + 1
+        return len(tokenizer(row["text"], add_special_tokens=False)["input_ids"]) + 1
     if tokenizer is None:
-        return sum(math.ceil(sum(len(m["content"]) for m in r["messages"]) / CHARS_PER_TOKEN) for r in rows)
-    return sum(len(tokenizer.apply_chat_template(r["messages"], tokenize=True)) for r in rows)
+        return math.ceil(sum(len(m["content"]) for m in row["messages"]) / CHARS_PER_TOKEN)
+    return len(tokenize_chat(tokenizer, row["messages"])["input_ids"])
+
+
+def count_tokens(rows: list[dict[str, Any]], stage: str, tokenizer: Any | None, max_length: int | None = None) -> int:
+    """Tokens of ``rows``, each chat cut at ``max_length`` as training cuts it."""
+    return sum(min(row_tokens(row, stage, tokenizer), max_length or math.inf) for row in rows)
 
 
 def optimizer_steps(cfg: StageConfig, examples: int | None) -> int | None:
@@ -139,32 +151,97 @@ def trains_on(train: TrainSection, stage: str) -> str:
     return "the fully fine-tuned stage-1 model" if train.stage1.method == "full" else "the stage-1-merged model"
 
 
+@dataclass
+class DataCounts:
+    """What a stage's data files hold, as far as they exist yet (None: unknown)."""
+
+    how: str  # how tokens were counted, or why they are unknown
+    tokens: int | None = None
+    examples: int | None = None  # training examples: chats, or blocks not held out
+    dev_held_out: int | None = None  # dev chats or held-out blocks
+    dev_tokens: int | None = None  # tokens one dev evaluation scores
+
+
+def scored_count(held_out: int, cfg: StageConfig) -> int:
+    """Dev examples one evaluation scores (``medadapt.train.fit.scored_dev`` keeps the first ones)."""
+    return held_out if cfg.dev_max_examples is None else min(held_out, cfg.dev_max_examples)
+
+
+def data_counts(stage: str, cfg: StageConfig, inputs: dict[str, Path], tokenizer: Any | None) -> DataCounts:
+    data = inputs[f"{stage}.input"]
+    counts = DataCounts(f"unknown: {data} does not exist yet")
+    if data.is_file():
+        rows = list(iter_jsonl(data))
+        counts.tokens = count_tokens(rows, stage, tokenizer, getattr(cfg, "max_length", None))
+        counts.how = "tokenizer" if tokenizer is not None else f"estimated at {CHARS_PER_TOKEN} characters per token"
+        counts.examples = len(rows)
+        if isinstance(cfg, PretrainStageConfig):
+            blocks = math.ceil(counts.tokens / cfg.block_size)
+            counts.dev_held_out = dev_block_count(blocks, cfg.dev_fraction)
+            counts.examples = blocks - counts.dev_held_out
+            counts.dev_tokens = scored_count(counts.dev_held_out, cfg) * cfg.block_size
+    dev_file = inputs.get("stage2.dev_input") if stage == "stage2" else None
+    if dev_file is not None and dev_file.is_file():
+        dev_rows = list(iter_jsonl(dev_file))
+        counts.dev_held_out = len(dev_rows)
+        counts.dev_tokens = count_tokens(dev_rows[: cfg.dev_max_examples], stage, tokenizer, cfg.max_length)
+    return counts
+
+
+def evaluations(cfg: StageConfig, steps: int | None) -> tuple[int | None, str]:
+    """How many dev evaluations a stage runs (None: unknown until the steps are), and when: fit() scores the dev
+    split before and after training, and the Trainer every ``eval_steps``."""
+    if cfg.eval_steps is None:
+        return 2, "before and after training"
+    when = f"before and after training and every {cfg.eval_steps} steps"
+    return (2 + steps // cfg.eval_steps if steps else None), when
+
+
+def dev_cost(cfg: StageConfig, counts: DataCounts, steps: int | None) -> str:
+    """The dev evaluation's cost: examples scored per evaluation (of how many held out), how many evaluations,
+    and the forward passes and tokens they add up to, next to what training itself processes."""
+    if isinstance(cfg, PretrainStageConfig) and cfg.dev_fraction == 0:
+        return "none (dev_fraction: 0)"
+    if isinstance(cfg, SFTStageConfig) and cfg.dev_input is None:
+        return "none (dev_input: null)"
+    unit = f"blocks of {cfg.block_size} tokens" if isinstance(cfg, PretrainStageConfig) else "chats"
+    cap = cfg.dev_max_examples
+    limit = "dev_max_examples: null, all" if cap is None else f"dev_max_examples: {cap}"
+    count, when = evaluations(cfg, steps)
+    if counts.dev_held_out is None:
+        return f"{'all' if cap is None else f'up to {cap}'} dev {unit} ({limit}) scored {when}"
+    scored = scored_count(counts.dev_held_out, cfg)
+    text = f"{scored} of {counts.dev_held_out} dev {unit} scored ({limit}) {when}"
+    if count is None:
+        return f"{text}, ~{counts.dev_tokens:,} tokens each time"
+    training = f"training: {steps} steps × {cfg.batch_size * cfg.grad_accum} examples, forward and backward"
+    return (f"{text}: {count} × {scored} = {count * scored:,} forward passes, ~{count * counts.dev_tokens:,} tokens "
+            f"({training})")
+
+
+def producing_stage(reference: str) -> str | None:
+    """The stage that writes a ``run://<stage>/…`` input (None for the user's own files)."""
+    return reference[len(RUN_SCHEME):].split("/", 1)[0] if reference.startswith(RUN_SCHEME) else None
+
+
 def plan(recipe: Recipe, recipe_dir: Path, run_root: Path) -> list[StagePlan]:
     """One plan per configured stage of ``recipe.train``."""
     config, directory = model_config(recipe.model)
-    tokenizer = None
-    if directory is not None:
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(directory)
+    # the tokenizer as training renders chats (the recipe's template installed), when the model is local
+    tokenizer = load_chat_tokenizer(recipe.model, recipe.chat_template, recipe_dir) if directory else None
     inputs = stage_inputs(recipe.train, recipe_dir, run_root)
+    references = dict(recipe.train.input_references())
     plans = []
-    for stage, cfg, data in (("stage1", recipe.train.stage1, inputs.get("stage1.input")),
-                             ("stage2", recipe.train.stage2, inputs.get("stage2.input"))):
+    for stage, cfg in (("stage1", recipe.train.stage1), ("stage2", recipe.train.stage2)):
         if cfg is None:
             continue
         stacked_on = recipe.train.stage1 if stage == "stage2" and recipe.train.between_stages == "stack" else None
         trainable, total = parameter_counts(config, cfg, stacked_on)
-        tokens, how, examples = None, f"unknown: {data} does not exist yet (run the data stage)", None
-        if data.is_file():
-            rows = list(iter_jsonl(data))
-            tokens = count_tokens(rows, stage, tokenizer)
-            how = "tokenizer" if tokenizer is not None else f"estimated at {CHARS_PER_TOKEN} characters per token"
-            examples = math.ceil(tokens / cfg.block_size) if isinstance(cfg, PretrainStageConfig) else len(rows)
-            if isinstance(cfg, PretrainStageConfig):
-                examples -= round(examples * cfg.dev_fraction)
+        counts = data_counts(stage, cfg, inputs, tokenizer)
+        steps = optimizer_steps(cfg, counts.examples)
+        needs = producing_stage(references[f"{stage}.input"]) if counts.tokens is None else None
         seq_len = cfg.block_size if isinstance(cfg, PretrainStageConfig) else cfg.max_length
-        plans.append(StagePlan(stage, cfg.method, trainable, total, tokens, how, optimizer_steps(cfg, examples),
-                               trains_on(recipe.train, stage), memory_estimate(config, cfg, trainable, total, seq_len)))
+        plans.append(StagePlan(stage, cfg.method, trainable, total, counts.tokens, counts.how, steps,
+                               trains_on(recipe.train, stage), memory_estimate(config, cfg, trainable, total, seq_len),
+                               dev_cost(cfg, counts, steps), needs))
     return plans
-

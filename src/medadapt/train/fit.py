@@ -1,11 +1,14 @@
 """What both stages do around ``trainer.train()``: resume from the last checkpoint, keep the JSONL log in
-step with it, measure dev loss before and after, and save the adapter (or the full model)."""
+step with it, measure dev loss before and after (on at most ``dev_max_examples`` of the dev split), and save
+the adapter (or the full model)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
+
+from medadapt.train.config import StageConfig
 
 ADAPTER_DIR = "adapter"
 FULL_MODEL_DIR = "model"
@@ -25,6 +28,13 @@ def rewind_log(log: Path, step: int) -> list[dict[str, Any]]:
     kept = [row for row in rows if row["step"] <= step]
     log.write_text("".join(json.dumps(row) + "\n" for row in kept), encoding="utf-8")
     return kept
+
+
+def scored_dev(held_out: list, cfg: StageConfig, unit: str) -> tuple[list, str]:
+    """The dev examples every evaluation scores (the first ``dev_max_examples``, or all), and how many of how
+    many held out, in words for the console ("14 of 14 dev chats")."""
+    scored = held_out if cfg.dev_max_examples is None else held_out[: cfg.dev_max_examples]
+    return scored, f"{len(scored)} of {len(held_out)} dev {unit}"
 
 
 def fit(trainer: Any, work: Path, log: Path, resume: bool, has_dev: bool, tokens_per_example: float) -> dict[str, Any]:

@@ -29,13 +29,22 @@ def pack_blocks(stream: list[int], block_size: int) -> list[list[int]]:
     return [stream[start : start + block_size] for start in range(0, len(stream), block_size)]
 
 
+def dev_block_count(blocks: int, dev_fraction: float) -> int:
+    """How many of ``blocks`` :func:`split_blocks` holds out: a ``dev_fraction`` share, at least one when asked for
+    any, none of a single block."""
+    if dev_fraction == 0 or blocks < 2:
+        return 0
+    return max(1, round(blocks * dev_fraction))
+
+
 def split_blocks(blocks: list[list[int]], dev_fraction: float, seed: int) -> tuple[list[list[int]], list[list[int]]]:
     """(train, dev): a seeded random ``dev_fraction`` of the blocks held out (at least one when asked for any)."""
     import random
 
-    if dev_fraction == 0 or len(blocks) < 2:
+    held_out = dev_block_count(len(blocks), dev_fraction)
+    if not held_out:
         return blocks, []
     order = list(range(len(blocks)))
     random.Random(seed).shuffle(order)
-    held = set(order[: max(1, round(len(blocks) * dev_fraction))])
+    held = set(order[:held_out])
     return [b for i, b in enumerate(blocks) if i not in held], [b for i, b in enumerate(blocks) if i in held]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from medadapt.train.arguments import extra_callbacks, training_arguments
 from medadapt.train.config import PretrainStageConfig
-from medadapt.train.fit import fit, parameter_counts, save_trained
+from medadapt.train.fit import fit, parameter_counts, save_trained, scored_dev
 from medadapt.train.packing import pack_blocks, split_blocks, token_stream
 
 
@@ -19,8 +21,10 @@ def block_dataset(blocks: list[list[int]]):
 
 
 def train_pretrain(source: str, tokenizer: Any, texts: list[str], cfg: PretrainStageConfig, out: Path, work: Path,
-                   seed: int, resume: bool, distributed: str, precision: str, cuda: bool) -> dict[str, Any]:
-    """Train stage 1 on ``texts``; checkpoints in ``work``, adapter (or model) and ``log.jsonl`` in ``out``."""
+                   seed: int, resume: bool, distributed: str, precision: str, cuda: bool,
+                   console: Console | None = None) -> dict[str, Any]:
+    """Train stage 1 on ``texts``; checkpoints in ``work``, adapter (or model) and ``log.jsonl`` in ``out``;
+    progress on ``console``."""
     from transformers import DataCollatorForSeq2Seq, PrinterCallback, Trainer, TrainingArguments
 
     from medadapt.train.callbacks import JsonlLogCallback, RichProgressCallback
@@ -28,17 +32,19 @@ def train_pretrain(source: str, tokenizer: Any, texts: list[str], cfg: PretrainS
 
     stream = token_stream(tokenizer, texts)
     train_blocks, dev_blocks = split_blocks(pack_blocks(stream, cfg.block_size), cfg.dev_fraction, seed)
+    scored, dev = scored_dev(dev_blocks, cfg, f"blocks of {cfg.block_size} tokens")
     model = load_trainable_model(source, cfg, precision, cuda, seed)
-    has_dev = bool(dev_blocks)
+    has_dev = bool(scored)
     log = work / "log.jsonl"
     trainer = Trainer(
         model=model,
         args=TrainingArguments(**training_arguments(cfg, work, seed, precision, cuda, has_dev, distributed)),
         train_dataset=block_dataset(train_blocks),
-        eval_dataset=block_dataset(dev_blocks) if has_dev else None,
+        eval_dataset=block_dataset(scored) if has_dev else None,
         data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100),
         processing_class=tokenizer,
-        callbacks=[JsonlLogCallback(log), RichProgressCallback("stage 1 pretraining"), *extra_callbacks(cfg, has_dev)],
+        callbacks=[JsonlLogCallback(log), RichProgressCallback("stage 1 pretraining", dev, console),
+                   *extra_callbacks(cfg, has_dev)],
     )
     trainer.remove_callback(PrinterCallback)
     summary = fit(trainer, work, log, resume, has_dev, sum(map(len, train_blocks)) / len(train_blocks))
@@ -51,6 +57,7 @@ def train_pretrain(source: str, tokenizer: Any, texts: list[str], cfg: PretrainS
         "tokens": len(stream),
         "train_blocks": len(train_blocks),
         "dev_blocks": len(dev_blocks),
+        "dev_scored": len(scored),
         "block_size": cfg.block_size,
         "trainable_parameters": trainable,
         "total_parameters": total,

@@ -5,22 +5,52 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
+from medadapt.errors import DataError
+from medadapt.models.chat import tokenize_chat
+from medadapt.records.quarantine import rejection
 from medadapt.train.arguments import extra_callbacks, training_arguments
 from medadapt.train.config import SFTStageConfig
-from medadapt.train.fit import fit, parameter_counts, save_trained
-from medadapt.train.masking import tokenize_chat
+from medadapt.train.fit import fit, parameter_counts, save_trained, scored_dev
 
 
-def build_sft_dataset(tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> tuple[list[dict], list[dict]]:
-    """Tokenised examples with assistant masks, and the rows that leave nothing to learn after truncation."""
+def build_sft_dataset(tokenizer: Any, rows: list[dict[str, Any]], max_length: int,
+                      file: str = "") -> tuple[list[dict], list[dict]]:
+    """Tokenised examples with assistant masks, and the rows of ``file`` that leave nothing to learn after
+    truncation."""
     examples, rejected = [], []
     for row in rows:
         tokens = tokenize_chat(tokenizer, row["messages"], max_length)
         if 1 not in tokens["assistant_masks"]:
-            rejected.append({"id": row["id"], "stage": "train", "step": "tokenize", "field": "messages",
-                             "reason": f"no assistant token within max_length={max_length}", "record": row})
+            rejected.append(rejection(file, None, "messages", f"no assistant token within max_length={max_length}", row,
+                                      stage="train", step="tokenize", rule="no_assistant_token"))
             continue
         examples.append(tokens)
+    return examples, rejected
+
+
+def checked_sft_dataset(tokenizer: Any, rows: list[dict[str, Any]], cfg: SFTStageConfig, file: Path,
+                        console: Console, dev: bool = False) -> tuple[list[dict], list[dict]]:
+    """:func:`build_sft_dataset`, then say what it dropped: a partial loss as a console line with the fix, more
+    than ``max_dropped_fraction`` of ``file`` (or every training chat) as a one-line :class:`DataError` before any
+    model loads. ``dev``: the dev chats, which may be empty (no dev evaluation)."""
+    what = "dev chats" if dev else "chats"
+    if not rows and not dev:
+        raise DataError("no chats to train on", file=str(file), field="messages")
+    examples, rejected = build_sft_dataset(tokenizer, rows, cfg.max_length, str(file))
+    if not rejected:
+        return examples, rejected
+    reason = f"no assistant token within max_length={cfg.max_length}"
+    lost = f"{len(rejected)} of {len(rows)} {what} dropped ({len(rejected) / len(rows):.0%}): {reason}"
+    if not (examples or dev):
+        raise DataError(f"{lost}, none left to train on; raise train.stage2.max_length", file=str(file),
+                        field="messages")
+    if len(rejected) / len(rows) > cfg.max_dropped_fraction:
+        raise DataError(f"{lost}; raise train.stage2.max_length, or set train.stage2.max_dropped_fraction above "
+                        f"{cfg.max_dropped_fraction} to accept the loss", file=str(file), field="messages")
+    console.print(f"[yellow]stage 2, {file}: {lost} (listed in train/rejected.jsonl); raise "
+                  "train.stage2.max_length to keep them[/yellow]", highlight=False)
     return examples, rejected
 
 
@@ -37,33 +67,35 @@ def sft_arguments(cfg: SFTStageConfig, output_dir: Path, seed: int, precision: s
     )
 
 
-def train_sft(source: str, tokenizer: Any, train_rows: list[dict], dev_rows: list[dict], cfg: SFTStageConfig,
-              out: Path, work: Path, seed: int, resume: bool, distributed: str, precision: str,
-              cuda: bool, stacked_on: Path | None = None) -> dict[str, Any]:
-    """Train stage 2; checkpoints in ``work``; adapter (or model) and ``rejected.jsonl`` in ``out``. With
-    ``stacked_on`` (the stage-1 adapter), the new adapter trains on top of that frozen one and ``out``'s
-    adapter folder holds both (see ``medadapt.train.stacking``)."""
+def train_sft(source: str, tokenizer: Any, train_examples: list[dict], dev_examples: list[dict],
+              rejected: list[dict], cfg: SFTStageConfig, out: Path, work: Path, seed: int, resume: bool,
+              distributed: str, precision: str, cuda: bool, stacked_on: Path | None = None,
+              console: Console | None = None) -> dict[str, Any]:
+    """Train stage 2 on the examples of :func:`checked_sft_dataset`; checkpoints in ``work``; adapter (or model)
+    and ``rejected.jsonl`` (the chats it dropped) in ``out``; progress on ``console``. With ``stacked_on`` (the
+    stage-1 adapter), the new adapter trains on top of that frozen one and ``out``'s adapter folder holds both
+    (see ``medadapt.train.stacking``)."""
     from datasets import Dataset
     from transformers import PrinterCallback
     from trl import SFTTrainer
 
-    from medadapt.data.jsonl import write_jsonl
+    from medadapt.records.jsonl import write_jsonl
     from medadapt.train.callbacks import JsonlLogCallback, RichProgressCallback
     from medadapt.train.setup import load_trainable_model
     from medadapt.train.stacking import KeepAdaptersStacked, save_stack
 
-    train_examples, rejected = build_sft_dataset(tokenizer, train_rows, cfg.max_length)
-    dev_examples, dev_rejected = build_sft_dataset(tokenizer, dev_rows, cfg.max_length)
-    write_jsonl(out / "rejected.jsonl", rejected + dev_rejected)
-    has_dev = bool(dev_examples)
+    write_jsonl(out / "rejected.jsonl", rejected)
+    scored, dev = scored_dev(dev_examples, cfg, "chats")
+    has_dev = bool(scored)
     log = work / "log.jsonl"
     trainer = SFTTrainer(
         model=load_trainable_model(source, cfg, precision, cuda, seed, stacked_on),
         args=sft_arguments(cfg, work, seed, precision, cuda, has_dev, distributed),
         train_dataset=Dataset.from_list(train_examples),
-        eval_dataset=Dataset.from_list(dev_examples) if has_dev else None,
+        eval_dataset=Dataset.from_list(scored) if has_dev else None,
         processing_class=tokenizer,
-        callbacks=[JsonlLogCallback(log), RichProgressCallback("stage 2 SFT"), *extra_callbacks(cfg, has_dev),
+        callbacks=[JsonlLogCallback(log), RichProgressCallback("stage 2 SFT", dev, console),
+                   *extra_callbacks(cfg, has_dev),
                    *([KeepAdaptersStacked()] if stacked_on else [])],
     )
     trainer.remove_callback(PrinterCallback)  # our JSONL log and progress bar replace the printed dicts
@@ -78,7 +110,8 @@ def train_sft(source: str, tokenizer: Any, train_rows: list[dict], dev_rows: lis
         "method": cfg.method,
         "train_examples": len(train_examples),
         "dev_examples": len(dev_examples),
-        "rejected": len(rejected) + len(dev_rejected),
+        "dev_scored": len(scored),
+        "rejected": len(rejected),
         "tokens": tokens,
         "assistant_tokens": sum(sum(e["assistant_masks"]) for e in train_examples),
         "trainable_parameters": trainable,

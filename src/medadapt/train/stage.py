@@ -3,10 +3,13 @@
 Checkpoints live in ``runs/<name>/train-state/`` (``RunDir.state_dir``) (like the crawl's state, outside the stage folder,
 which the runner recreates on every attempt), so ``medadapt train RECIPE --resume`` continues after a crash:
 a finished stage 1 is reused, an unfinished stage resumes from its last checkpoint with the log rewound to it.
+Stage 2's chats are tokenised and checked first, so a file that loses too many of them to ``max_length``
+fails before stage 1 spends its time (``medadapt.train.sft.checked_sft_dataset``).
 
 Written to ``train/``: ``adapter/`` (the last stage's adapter; ``model/`` for full fine-tuning),
 ``log.jsonl``, ``summary.json``, ``rejected.jsonl``, ``merged/`` (base + every adapter, ready to load), and
-for stage 1 ``stage1/adapter/``, ``stage1/log.jsonl``, ``stage1/summary.json``, ``stage1-loss.png``. With
+for stage 1 ``stage1/adapter/``, ``stage1/log.jsonl``, ``stage1/summary.json``; for the report ``report.json``,
+``loss.png`` and ``stage1-loss.png`` (``train.report``). With
 ``between_stages: stack``, ``adapter/`` also holds the frozen stage-1 adapter it was trained on top of
 (``adapter/stage1/``), and loaders apply both.
 """
@@ -18,17 +21,18 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from medadapt.data.jsonl import iter_jsonl
+from medadapt.records.jsonl import iter_jsonl, write_json
 from medadapt.errors import DataError
 from medadapt.models import resolve_model
-from medadapt.models.templates import load_chat_template, prepare_chat_tokenizer, template_file
+from medadapt.models.chat import load_chat_tokenizer
+from medadapt.models.templates import template_file
 from medadapt.recipe import Recipe
 from medadapt.resources import resolve_path
 from medadapt.runs.stage import RunDir, Stage, StageContext
 from medadapt.train.config import StageConfig, TrainSection
 from medadapt.train.fit import ADAPTER_DIR, FULL_MODEL_DIR
-from medadapt.train.merge import merge_to_dir, save_model_dir
-from medadapt.train.plots import plot_loss_curves
+from medadapt.models.merge import merge_to_dir, save_model_dir
+from medadapt.train.report import write_report
 
 MERGED_DIR = "merged"
 
@@ -44,13 +48,12 @@ def stage_inputs(train: TrainSection, recipe_dir: Path, run_root: Path) -> dict[
 
 class TrainStage(Stage):
     name = "train"
+    summary = "stage 1 (continued pretraining) and/or stage 2 (SFT), merge."
     version = "2"
 
     def __init__(self, resume: bool = False):
         self.resume = resume
 
-    def config(self, recipe: Recipe) -> dict[str, Any]:
-        return {"model": recipe.model, "seed": recipe.seed, "train": recipe.train.model_dump(mode="json")}
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
         paths = stage_inputs(recipe.train, recipe_dir, run.root)
@@ -59,8 +62,6 @@ class TrainStage(Stage):
         return paths
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        from transformers import AutoTokenizer
-
         from medadapt.train.setup import has_cuda
 
         recipe, train = ctx.recipe, ctx.recipe.train
@@ -70,12 +71,10 @@ class TrainStage(Stage):
         work.mkdir(parents=True, exist_ok=True)
         cuda = has_cuda()
         paths = stage_inputs(train, ctx.recipe_dir, ctx.run.root)
-        template = recipe.chat_template and load_chat_template(recipe.chat_template, ctx.recipe_dir)
         source = resolve_model(recipe.model)
-        tokenizer = prepare_chat_tokenizer(AutoTokenizer.from_pretrained(source), template or None, recipe.model)
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer = load_chat_tokenizer(recipe.model, recipe.chat_template, ctx.recipe_dir)
         summary: dict[str, Any] = {"device": "cuda" if cuda else "cpu"}
+        chats = self._stage2_chats(ctx, tokenizer, paths) if train.stage2 else None  # refused before stage 1 runs
 
         stacked_on = None
         if train.stage1:
@@ -86,7 +85,7 @@ class TrainStage(Stage):
             else:
                 source = stage1_model
         if train.stage2:
-            summary.update(self._stage2(ctx, source, stacked_on, tokenizer, paths, work, cuda))
+            summary.update(self._stage2(ctx, source, stacked_on, tokenizer, chats, work, cuda))
             last = (train.stage2, source, ctx.out)
         else:  # the report and evaluate read the top level: there, the last stage is stage 1
             summary.update(summary["stage1"])
@@ -94,7 +93,8 @@ class TrainStage(Stage):
             if (ctx.out / "stage1" / ADAPTER_DIR).is_dir():
                 shutil.copytree(ctx.out / "stage1" / ADAPTER_DIR, ctx.out / ADAPTER_DIR)
         summary["merged"] = _final_model(*last, tokenizer, ctx.out, train.merge, cuda)
-        (ctx.out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        write_json(ctx.out / "summary.json", summary, ensure_ascii=True)
+        write_report(ctx.out)
         shutil.rmtree(work, ignore_errors=True)
         ctx.console.print(
             f"{summary['steps']} steps, train loss {summary['train_loss']}, "
@@ -119,31 +119,40 @@ class TrainStage(Stage):
             precision = choose_precision(cfg.precision, cuda)
             _set_threads(cfg)
             stage_summary = train_pretrain(source, tokenizer, texts, cfg, result, stage_work, ctx.recipe.seed,
-                                           self.resume, ctx.recipe.train.distributed, precision, cuda)
+                                           self.resume, ctx.recipe.train.distributed, precision, cuda, ctx.console)
             stage_summary["precision"] = precision
             shutil.copyfile(stage_work / "log.jsonl", result / "log.jsonl")
-            (result / "summary.json").write_text(json.dumps(stage_summary, indent=2), encoding="utf-8")
+            write_json(result / "summary.json", stage_summary, ensure_ascii=True)
             if not (full or stacking):
                 merge_to_dir(source, result / ADAPTER_DIR, tokenizer, merged, _dtype(precision))
-            done.write_text(json.dumps(stage_summary), encoding="utf-8")
+            write_json(done, stage_summary, indent=None, ensure_ascii=True)
         shutil.copytree(result, ctx.out / "stage1")
-        plot_loss_curves(list(iter_jsonl(result / "log.jsonl")), ctx.out / "stage1-loss.png",
-                         "Stage 1: continued pretraining")
         stage1_model = None if stacking else str(result / FULL_MODEL_DIR if full else merged)
         return json.loads(done.read_text(encoding="utf-8")), stage1_model
 
+    def _stage2_chats(self, ctx: StageContext, tokenizer: Any, paths: dict[str, Path]) -> tuple[list, list, list]:
+        """(train examples, dev examples, rejected rows) of stage 2, each file checked for what it drops."""
+        from medadapt.train.sft import checked_sft_dataset
+
+        cfg = ctx.recipe.train.stage2
+        train, rejected = checked_sft_dataset(tokenizer, list(iter_jsonl(paths["stage2.input"])), cfg,
+                                              paths["stage2.input"], ctx.console)
+        dev, dev_rejected = [], []
+        if "stage2.dev_input" in paths:
+            dev, dev_rejected = checked_sft_dataset(tokenizer, list(iter_jsonl(paths["stage2.dev_input"])), cfg,
+                                                    paths["stage2.dev_input"], ctx.console, dev=True)
+        return train, dev, rejected + dev_rejected
+
     def _stage2(self, ctx: StageContext, source: str, stacked_on: Path | None, tokenizer: Any,
-                paths: dict[str, Path], work: Path, cuda: bool) -> dict[str, Any]:
+                chats: tuple[list, list, list], work: Path, cuda: bool) -> dict[str, Any]:
         from medadapt.train.setup import choose_precision
         from medadapt.train.sft import train_sft
 
         cfg = ctx.recipe.train.stage2
         precision = choose_precision(cfg.precision, cuda)
         _set_threads(cfg)
-        dev_rows = list(iter_jsonl(paths["stage2.dev_input"])) if "stage2.dev_input" in paths else []
-        summary = train_sft(source, tokenizer, list(iter_jsonl(paths["stage2.input"])), dev_rows, cfg, ctx.out,
-                            work / "stage2", ctx.recipe.seed, self.resume, ctx.recipe.train.distributed, precision,
-                            cuda, stacked_on)
+        summary = train_sft(source, tokenizer, *chats, cfg, ctx.out, work / "stage2", ctx.recipe.seed, self.resume,
+                            ctx.recipe.train.distributed, precision, cuda, stacked_on, ctx.console)
         shutil.copyfile(work / "stage2" / "log.jsonl", ctx.out / "log.jsonl")
         return {**summary, "precision": precision}
 

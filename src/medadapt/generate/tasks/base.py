@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar
 
-from medadapt.data.quarantine import rejection
-from medadapt.data.records import Record
-from medadapt.generate.backend import ChatRequest, Completion
-from medadapt.generate.client import Client
+from medadapt.records.quarantine import rejection
+from medadapt.records.kinds import Record
 from medadapt.generate.config import TaskBase
-from medadapt.generate.errors import MalformedResponse
-from medadapt.generate.prompts import PromptSet, load_prompts
+from medadapt.llm.prompts import PromptSet, load_prompts
+from medadapt.llm.backend import ChatRequest, Completion
+from medadapt.llm.client import Client
+from medadapt.llm.errors import MalformedResponse
 
 
 @dataclass
@@ -69,7 +69,7 @@ class TaskRunner(ABC):
 
     def rejected(self, record: Record, step: str, reason: str, raw: str | None = None, **extra: Any) -> dict[str, Any]:
         entry = rejection(self.env.input_file, None, step, reason, record.model_dump(mode="json", exclude_none=True),
-                          stage="generate", step=f"{self.name}.{step}")
+                          stage="generate", step=f"{self.name}.{step}", rule=step)
         if raw is not None:
             entry["raw"] = raw
         return entry | extra

@@ -4,10 +4,10 @@ dialogue whose last turn does not contain the correct option's text is quarantin
 
 from __future__ import annotations
 
-from medadapt.data.records import MCQARecord
-from medadapt.generate.errors import MalformedResponse
+from medadapt.records.kinds import MCQARecord
 from medadapt.generate.parsing import LETTERS, conversation_turns
 from medadapt.generate.tasks.base import ItemResult, TaskRunner
+from medadapt.llm.errors import MalformedResponse
 
 ROLES = {"Patient": "user", "Doctor": "assistant"}
 

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from medadapt.data.records import QARecord
-from medadapt.generate.errors import MalformedResponse
+from medadapt.records.kinds import QARecord
 from medadapt.generate.parsing import free_text
 from medadapt.generate.tasks.base import ItemResult, TaskRunner
+from medadapt.llm.errors import MalformedResponse
 
 
 class ExpandRunner(TaskRunner):

@@ -3,10 +3,10 @@ kept when every criterion reaches ``keep_threshold``; the others go to rejected.
 
 from __future__ import annotations
 
-from medadapt.data.records import QARecord
-from medadapt.generate.errors import MalformedResponse
+from medadapt.records.kinds import QARecord
 from medadapt.generate.parsing import judge_scores
 from medadapt.generate.tasks.base import ItemResult, TaskRunner
+from medadapt.llm.errors import MalformedResponse
 
 CRITERIA = ("logical_consistency", "factual_accuracy", "sound_reasoning")
 

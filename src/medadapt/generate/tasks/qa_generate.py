@@ -4,10 +4,10 @@ records, ``explanation`` = rationale) and ``<name>.qa.jsonl`` (qa records with `
 
 from __future__ import annotations
 
-from medadapt.data.records import ArticleRecord
-from medadapt.generate.errors import MalformedResponse
+from medadapt.records.kinds import ArticleRecord
 from medadapt.generate.parsing import free_text, generated_questions
 from medadapt.generate.tasks.base import ItemResult, TaskRunner
+from medadapt.llm.errors import MalformedResponse
 
 
 class QAGenerateRunner(TaskRunner):

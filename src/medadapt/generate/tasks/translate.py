@@ -10,13 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from medadapt.data.records import Record
 from medadapt.generate.config import TranslateTask
 from medadapt.generate.consistency import EMBEDDING_LANGS, as_text, cycle_scores
-from medadapt.generate.errors import MalformedResponse
-from medadapt.generate.parsing import self_score, translated_fields
+from medadapt.generate.parsing import self_score
 from medadapt.generate.review import apply_decisions, export_queue, review_rows, select_for_review
 from medadapt.generate.tasks.base import ItemResult, TaskRunner
+from medadapt.llm.errors import MalformedResponse
+from medadapt.llm.parsing import translated_fields
+from medadapt.records.kinds import Record
 
 FIELDS = {"qa": ("question", "answer"), "mcqa": ("question", "choices", "explanation"), "article": ("title", "text"),
           "text": ("text",)}

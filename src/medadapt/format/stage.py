@@ -1,0 +1,179 @@
+"""The data stage: sources → ``stage2_chat.jsonl`` (+ ``stage2_chat_dev.jsonl``), ``stage1_text.jsonl``,
+``mixture.json``, ``rejected.jsonl`` and ``stats.json`` in ``runs/<name>/data/``.
+
+Q&A, multiple-choice and NER records become chats; articles and text become stage-1 text chunks. Records in
+a language the recipe does not train are counted, not rejected. With ``cutoff_len`` the model's tokenizer
+measures every chat (truncation policy, token counts) and training/inference rendering is checked.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from medadapt.format.config import DataSection
+from medadapt.format.formatting import article_to_texts, to_chat
+from medadapt.errors import DataError
+from medadapt.records.losses import check_losses, describe, reasons
+from medadapt.records.jsonl import write_json, write_jsonl
+from medadapt.format.mixing import cap_sources, composition, mix_by
+from medadapt.records.quarantine import FirstIds, rejection
+from medadapt.records.kinds import ArticleRecord, ChatRecord, Record, TextRecord
+from medadapt.recipe import Recipe
+from medadapt.resources import resolve_path
+from medadapt.runs.stage import RunDir, Stage, StageContext
+
+TRAIN_FILE = "stage2_chat.jsonl"
+DEV_FILE = "stage2_chat_dev.jsonl"
+TEXT_FILE = "stage1_text.jsonl"
+MIXTURE_FILE = "mixture.json"
+PARITY_SAMPLE = 5  # chats whose training/inference token ids are compared
+
+
+def _chat_chars(chat: ChatRecord) -> int:
+    return sum(len(m.content) for m in chat.messages)
+
+
+def _mix(records: list[Record], section: DataSection, seed: int, require_all: bool = True,
+         ) -> tuple[list[Record], list[dict[str, Any]]]:
+    """``mix.by_source`` then ``mix.by_lang``; stage-1 text (``require_all=False``) may lack some of them."""
+    reports = []
+    mix = section.mix
+    if mix and mix.by_source:
+        records, report = mix_by(records, "source", mix.by_source, seed, None if mix.by_lang else mix.total,
+                                 mix.upsample, require_all)
+        reports.append(report)
+    if mix and mix.by_lang:
+        records, report = mix_by(records, "lang", mix.by_lang, seed, mix.total, mix.upsample, require_all)
+        reports.append(report)
+    return records, reports
+
+
+class FormatStage(Stage):
+    name = "data"
+    summary = "import, format chats with system prompts, mix languages and sources, cut stage-1 text."
+    version = "2"
+
+
+    def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
+        paths = {place: resolve_path(src.path, recipe_dir, run.root) for place, src in recipe.data.all_sources()}
+        for place, src in recipe.data.all_sources():
+            if mapping := src.mapping_file():  # a user's own mapping file
+                paths[f"{place}.mapping"] = resolve_path(mapping, recipe_dir)
+        return paths
+
+    def _read(self, ctx: StageContext, stats: dict[str, Any]) -> tuple[list[Record], list[dict[str, Any]]]:
+        section = ctx.recipe.data
+        languages = set(ctx.recipe.languages)
+        records: list[Record] = []
+        rejected: list[dict[str, Any]] = []
+        ids = FirstIds()  # over every source (each file's own repeats are refused as it is read)
+        for place, src in section.all_sources():
+            result = src.read(ctx.resolve(src.path), base_dir=ctx.recipe_dir, stage=self.name)
+            stats["imported"][place] = {"path": src.path, "kind": result.kind, "records": len(result.records),
+                                        "rejected": len(result.rejected)}
+            rejected += result.rejected
+            other = Counter(r.lang for r in result.records if r.lang not in languages)
+            lost = reasons(result.rejected) + Counter({f"language {lang} not in the recipe's languages "
+                                                       f"{sorted(languages)}": n for lang, n in other.items()})
+            if line := check_losses(src.path, result.rows, lost, section, keys="data."):
+                ctx.console.print(f"[yellow]{line}", markup=True, highlight=False)
+            for record in result.records:
+                if record.lang not in languages:
+                    stats["skipped_other_language"][record.lang] += 1  # valid, just not for this run
+                elif duplicate := ids.duplicate(record.id, src.path):
+                    rejected.append(rejection(src.path, None, "id", duplicate, record.model_dump(mode="json"),
+                                              stage=self.name, step="select", rule="duplicate_id"))
+                else:
+                    records.append(record)
+        return records, rejected
+
+    def run(self, ctx: StageContext) -> dict[str, Any]:
+        section = ctx.recipe.data
+        seed = ctx.recipe.seed
+        stats: dict[str, Any] = {"imported": {}, "skipped_other_language": Counter()}
+        records, rejected = self._read(ctx, stats)
+
+        caps = {r.source: section.cap_per_source for r in records if section.cap_per_source}
+        caps.update({src.source: src.cap for _, src in section.all_sources() if src.cap and src.source})
+        records, capped = cap_sources(records, caps, seed)
+
+        chats: list[ChatRecord] = []
+        texts: list[TextRecord] = []
+        for record in records:
+            if isinstance(record, (ArticleRecord, TextRecord)):
+                texts += article_to_texts(record, section.text_chunk_chars)
+                continue
+            try:
+                chats.append(to_chat(record, section.system_prompt))
+            except ValueError as exc:
+                rejected.append(rejection(f"record {record.id}", None, "lang", str(exc),
+                                          record.model_dump(mode="json"), stage=self.name, step="format",
+                                          rule="no_instruction_prompts"))
+
+        random.Random(seed).shuffle(chats)
+        if section.max_examples:
+            chats = chats[: section.max_examples]
+        n_dev = round(len(chats) * section.dev_fraction)
+        dev, train = chats[:n_dev], chats[n_dev:]
+
+        tokens = None
+        if section.cutoff_len:
+            from medadapt.format.rendering import apply_cutoff, chat_tokens, render_parity_problems
+            from medadapt.models.chat import load_chat_tokenizer
+
+            # the recipe model's tokenizer with the recipe's chat template, as training will use it
+            tokenizer = load_chat_tokenizer(ctx.recipe.model, ctx.recipe.chat_template, ctx.recipe_dir)
+            stats["render_parity_problems"] = [p for c in train[:PARITY_SAMPLE] for p in render_parity_problems(tokenizer, c)]
+            for problem in stats["render_parity_problems"]:
+                ctx.console.print(f"[red]chat template: {problem}")
+            train, dropped, stats["truncation"] = apply_cutoff(tokenizer, train, section.cutoff_len, section.truncation)
+            dev, dev_dropped, stats["truncation_dev"] = apply_cutoff(tokenizer, dev, section.cutoff_len, section.truncation)
+            rejected += dropped + dev_dropped
+
+            def tokens(record: Record) -> int:
+                if isinstance(record, ChatRecord):
+                    return chat_tokens(tokenizer, record)
+                return len(tokenizer(record.text, add_special_tokens=False)["input_ids"])
+
+        train, chat_mix = _mix(train, section, seed)
+        random.Random(seed + 1).shuffle(train)
+        texts, text_mix = _mix(texts, section, seed, require_all=False) if texts else (texts, [])
+
+        if not train and not texts and not section.allow_empty:
+            raise DataError(f"kept 0 training chats and 0 stage-1 text chunks from {len(records)} records"
+                            + (f": {describe(reasons(rejected))}" if rejected else "")
+                            + " (set data.allow_empty if intended)", file=", ".join(s.path for _, s in section.all_sources()))
+        write_jsonl(ctx.out / TRAIN_FILE, train)
+        write_jsonl(ctx.out / DEV_FILE, dev)
+        write_jsonl(ctx.out / TEXT_FILE, texts)
+        write_jsonl(ctx.out / "rejected.jsonl", rejected)
+        mixture = {
+            "stage2_chat": {"mix": chat_mix, **composition(train, _chat_chars, tokens)},
+            "stage1_text": {"mix": text_mix, **composition(texts, lambda t: len(t.text), tokens)},
+            "capped": capped,
+        }
+        write_json(ctx.out / MIXTURE_FILE, mixture)
+
+        stats.update({
+            "train": len(train),
+            "dev": len(dev),
+            "stage1_text": len(texts),
+            "rejected": len(rejected),
+            "by_lang": dict(Counter(c.lang for c in train)),
+            "by_source": dict(Counter(c.source for c in train)),
+            "capped": capped,
+            "mix": [{"by": m["by"], "max_share_error": m["max_share_error"],
+                     "groups": {k: [g["intended_share"], g["achieved_share"]] for k, g in m["groups"].items()}}
+                    for m in chat_mix],
+            "rejected_by": dict(Counter(f"{r['step']}: {r['field']}" for r in rejected)),
+        })
+        stats["skipped_other_language"] = dict(stats["skipped_other_language"])
+        write_json(ctx.out / "stats.json", stats)
+        ctx.console.print(f"{len(train)} training chats, {len(dev)} dev, {len(texts)} stage-1 text chunks, "
+                          f"{len(rejected)} rejected rows")
+        if rejected:
+            ctx.console.print(f"[yellow]rejected rows with reasons: {ctx.run.stage_dir(self.name) / 'rejected.jsonl'}")
+        return {k: stats[k] for k in ("train", "dev", "stage1_text", "rejected")}
