@@ -96,13 +96,14 @@ def test_chat_keeps_history_across_turns(recipe_file, tmp_path):
     runs = tmp_path / "runs"
     assert runner.invoke(app, ["run", str(recipe_file), "--runs-dir", str(runs)]).exit_code == 0
 
+    from medadapt.llm.streaming import Generator
     from medadapt.models.loading import load_for_inference
     from medadapt.serve.chat import ChatSession, chat_target
 
     spec = chat_target(str(runs / "tiny"))
     assert spec.model == str(runs / "tiny/train/merged") and spec.adapter is None  # the train stage merges
     assert spec.settings.max_new_tokens == 8
-    session = ChatSession(*load_for_inference(spec.model, spec.adapter), spec.settings)
+    session = ChatSession(Generator(*load_for_inference(spec.model, spec.adapter)), spec.settings)
     streamed: list[str] = []
     first = session.reply("I have a fever.", on_token=streamed.append)
     assert "".join(streamed).strip() == first
@@ -111,7 +112,7 @@ def test_chat_keeps_history_across_turns(recipe_file, tmp_path):
     assert session.history[0]["content"] == "I have a fever."
     # the second prompt contained the first exchange
     session.history.append({"role": "user", "content": "x"})
-    prompt = session.tokenizer.decode(session._prompt_ids())
+    prompt = session.generator.tokenizer.decode(session._prompt_ids())
     assert "I have a fever." in prompt and "And a headache?" in prompt
 
     chat = runner.invoke(app, ["chat", str(runs / "tiny")], input="Hello\n/reset\nAgain\n/exit\n")
@@ -120,11 +121,12 @@ def test_chat_keeps_history_across_turns(recipe_file, tmp_path):
 
 
 def test_history_is_trimmed_to_the_context_window(tiny_model_dir):
+    from medadapt.llm.streaming import Generator
     from medadapt.models.loading import load_for_inference
     from medadapt.recipe.schema import ChatSection
     from medadapt.serve.chat import ChatSession
 
-    session = ChatSession(*load_for_inference(str(tiny_model_dir)), ChatSection(max_new_tokens=4, temperature=0))
+    session = ChatSession(Generator(*load_for_inference(str(tiny_model_dir))), ChatSection(max_new_tokens=4, temperature=0))
     session.context_window = 120
     trimmed: list[int] = []
     for turn in range(6):

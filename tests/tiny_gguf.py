@@ -146,3 +146,26 @@ def write_llama_gguf(model_dir: Path, gguf_path: Path, *, permute: bool = True) 
     writer.write_tensors_to_file()
     writer.close()
     return gguf_path
+
+
+def build_tiny_smollm2(directory: Path, seed: int = 0) -> Path:
+    """A 2-layer random Llama with the embedded SmolLM2's own tokenizer and chat template (read from its GGUF),
+    saved as a Hugging Face directory. llama.cpp's converter recognises a BPE vocabulary by its pre-tokenizer's
+    output on a fixed text, so only a real model's vocabulary converts; tiny weights keep it seconds."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from medadapt.models.catalog import aliases, find_gguf
+
+    embedded = find_gguf(aliases()["smollm2-135m"])
+    tokenizer = AutoTokenizer.from_pretrained(str(embedded.parent), gguf_file=embedded.name)
+    directory.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(directory)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=512, bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
+    )
+    torch.manual_seed(seed)
+    LlamaForCausalLM(config).save_pretrained(directory)
+    return directory

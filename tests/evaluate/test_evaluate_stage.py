@@ -62,3 +62,29 @@ def test_each_configured_kind_runs_with_the_same_contestants(tmp_path, monkeypat
     assert given == again and opener is same_opener
     assert [c.label for c in given] == ["base", "pipeline:via-en"]
     assert given[0] == Contestant("base", "base-model") and given[1].pipeline.model == "pivot-model"
+
+
+def test_other_models_are_contestants_in_their_own_columns(tmp_path, monkeypatch):
+    kinds = (Recorder("only", True),)
+    monkeypatch.setattr(stage_module, "KINDS", kinds)
+    run = RunDir(tmp_path / "runs" / "t")
+    out = run.partial_dir("evaluate")
+    out.mkdir(parents=True)
+    models = [{"name": "aya-8b", "model": "aya-expanse-8b"}, {"name": "tuned", "model": "m", "adapter": "adapters/a"}]
+    ctx = StageContext(recipe(models=models, pipelines=[PIPELINE]), tmp_path, run, out, Console(quiet=True))
+    EvaluateStage().run(ctx)
+    given, _ = kinds[0].calls[0]
+    assert [c.label for c in given] == ["base", "aya-8b", "tuned", "pipeline:via-en"]
+    assert given[2] == Contestant("tuned", "m", tmp_path / "adapters" / "a")
+    assert EvaluateStage().inputs(recipe(models=models), tmp_path, run)["models.tuned.adapter"] == tmp_path / "adapters/a"
+
+
+def test_another_models_label_cannot_take_the_stages_own():
+    import pytest
+    from pydantic import ValidationError
+
+    for name in ("base", "trained", "pipeline-x"):
+        with pytest.raises(ValidationError, match="taken by the stage's own columns"):
+            recipe(models=[{"name": name, "model": "m"}])
+    with pytest.raises(ValidationError, match="model names must be unique"):
+        recipe(models=[{"name": "a", "model": "m"}, {"name": "a", "model": "n"}])

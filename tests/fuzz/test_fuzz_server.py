@@ -146,6 +146,8 @@ def assert_openai_answer(response, shown_request: str) -> None:
         events = [line[6:] for line in response.text.splitlines() if line.startswith("data: ")]
         assert events and events[-1] == "[DONE]", f"stream without [DONE]{where}"
         assert all("error" not in json.loads(e) for e in events[:-1]), f"error inside the stream{where}"
+    elif response.headers["content-type"].startswith("text/html"):  # the chat page at /
+        assert "<html" in response.text.lower(), f"not a page{where}"
     else:
         assert isinstance(response.json(), dict), f"not a JSON object{where}"
 

@@ -3,13 +3,13 @@ it ended."""
 
 from __future__ import annotations
 
-from medadapt.llm.streaming import Generator, GenParams, _split_stop
+from medadapt.llm.streaming import Generator, GenParams, split_stop
 
 
 def test_a_stop_string_split_across_pieces_is_held_back_then_cut():
-    assert _split_stop("Rest well.\n", ["\n\n"]) == ("Rest well.", "\n", False)
-    assert _split_stop("\n\nmore", ["\n\n"]) == ("", "", True)
-    assert _split_stop("no stop here", ["###"]) == ("no stop here", "", False)
+    assert split_stop("Rest well.\n", ["\n\n"]) == ("Rest well.", "\n", False)
+    assert split_stop("\n\nmore", ["\n\n"]) == ("", "", True)
+    assert split_stop("no stop here", ["###"]) == ("no stop here", "", False)
 
 
 def test_greedy_stream_counts_tokens_and_says_why_it_ended(tiny_inference):

@@ -56,3 +56,16 @@ def test_user_template_file_and_unknown_name(tmp_path):
     (tmp_path / "bad.yaml").write_text("- a list\n")
     with pytest.raises(ModelError, match="expected a mapping with a `template` string"):
         load_chat_template("bad.yaml", tmp_path)
+
+
+def test_vicuna_template_has_human_and_ai_roles_and_learns_the_ai_turns(tiny_tokenizer):
+    tok = copy.deepcopy(tiny_tokenizer)
+    prepare_chat_tokenizer(tok, load_chat_template("vicuna"), "tiny")
+    text = tok.apply_chat_template(CHAT, tokenize=False)
+    assert text == (f"Be careful. USER: تب دارم ASSISTANT: استراحت کنید.{tok.eos_token} USER: Still hot? "
+                    f"ASSISTANT: See a doctor.{tok.eos_token}")
+    assert tok.apply_chat_template(CHAT[1:2], tokenize=False, add_generation_prompt=True).startswith(
+        "A chat between a curious user and an artificial intelligence assistant.")
+    tokens = tokenize_chat(tok, CHAT)
+    learned = tok.decode([i for i, m in zip(tokens["input_ids"], tokens["assistant_masks"]) if m])
+    assert learned.split() == f"استراحت کنید.{tok.eos_token} See a doctor.{tok.eos_token}".split()

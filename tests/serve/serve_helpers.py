@@ -74,3 +74,32 @@ class FakeGenerator:
         self.calls.append(messages)
         answer = self.answers[min(len(self.calls), len(self.answers)) - 1]
         return FakeGeneration([answer[i:i + self.piece_size] for i in range(0, len(answer), self.piece_size)])
+
+
+class PacedGenerator(FakeGenerator):
+    """A scripted model the server can plan for (prompt tokens, context window) that answers in the language
+    of the user's last message (``answers``: Persian when it has Arabic-script letters, else English) and
+    waits ``delay`` seconds before each piece, so that a client sees the reply arrive in parts."""
+
+    context_window = 2048
+
+    def __init__(self, persian: str, english: str, delay: float = 0.05, piece_size: int = 4):
+        super().__init__(english, piece_size=piece_size)
+        self.persian, self.english, self.delay = persian, english, delay
+
+    def prompt_ids(self, messages):
+        return [1] * 10
+
+    def stream(self, messages, params, stop=None):
+        self.calls.append(messages)
+        last = messages[-1]["content"]
+        answer = self.persian if any("\u0600" <= c <= "\u06ff" for c in last) else self.english
+        delay = self.delay
+
+        class Paced(FakeGeneration):
+            def __iter__(self):
+                for piece in super().__iter__():
+                    time.sleep(delay)
+                    yield piece
+
+        return Paced([answer[i:i + self.piece_size] for i in range(0, len(answer), self.piece_size)])

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from medadapt.cli.main import app
+from medadapt.llm.streaming import Generator
 from medadapt.recipe.schema import ChatSection
 from medadapt.serve.chat import ChatSession
 from medadapt.serve.cli import Printer, visual_line
@@ -18,8 +19,8 @@ from medadapt.serve.safety import SafetyLayer
 
 @pytest.fixture
 def session(tiny_generator):
-    return ChatSession(tiny_generator.model, tiny_generator.tokenizer, ChatSection(max_new_tokens=6, temperature=0),
-                       SafetyLayer(disclaimer="off"))
+    return ChatSession(Generator(tiny_generator.model, tiny_generator.tokenizer),
+                       ChatSection(max_new_tokens=6, temperature=0), SafetyLayer(disclaimer="off"))
 
 
 def test_truncation_keeps_the_newest_turns(session):
@@ -39,11 +40,11 @@ def test_red_flag_in_chat_comes_first(session):
     answer = session.reply("I think I'm having a heart attack", pieces.append)
     assert answer.startswith(session.safety.packs["en"].emergency_header)
     assert pieces[0].startswith(session.safety.packs["en"].emergency_header)
-    assert session.last_reply.interventions[0]["categories"] == ["chest_pain_breathing"]
+    assert session.last_reply.interventions[0]["categories"] == ["cardiac_chest_pain"]
 
 
 def test_ctrl_c_stops_the_answer_and_keeps_the_session(tiny_generator):
-    session = ChatSession(tiny_generator.model, tiny_generator.tokenizer,
+    session = ChatSession(Generator(tiny_generator.model, tiny_generator.tokenizer),
                           ChatSection(max_new_tokens=300, temperature=0), None)
     seen: list[str] = []
 

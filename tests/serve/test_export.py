@@ -1,5 +1,5 @@
 """``medadapt export RUN --to DIR``: a merged model directory that loads and matches base + adapter, a model
-card from the run's files, and GGUF only with a converter."""
+card from the run's files (GGUF files and the Modelfile: test_gguf.py, test_modelfile.py)."""
 
 from __future__ import annotations
 
@@ -107,34 +107,6 @@ def test_export_copies_the_train_stage_merged_model(run_dir, tmp_path):
     export_run(run, tmp_path / "second", log=messages.append)
     assert messages and "copying the merged model" in messages[0]
     assert (tmp_path / "second" / "model.safetensors").read_bytes() == (first / "model.safetensors").read_bytes()
-
-
-def test_gguf_without_a_converter_says_what_to_install(run_dir, tmp_path, monkeypatch):
-    monkeypatch.delenv("LLAMA_CPP_DIR", raising=False)
-    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    out = tmp_path / "export"
-    done = subprocess.run([sys.executable, "-m", "medadapt.cli", "export", str(run_dir), "--to", str(out), "--gguf"],
-                          capture_output=True, text=True)
-    assert done.returncode == 2
-    assert "convert_hf_to_gguf.py" in done.stderr and "LLAMA_CPP_DIR" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert (out / "config.json").is_file()  # the Hugging Face directory was still written
-
-
-def test_gguf_with_a_converter(run_dir, tmp_path, monkeypatch):
-    llama = tmp_path / "llama.cpp"
-    llama.mkdir()
-    (llama / "convert_hf_to_gguf.py").write_text(
-        "import sys, pathlib\n"
-        "args = sys.argv[1:]\n"
-        "model, out = pathlib.Path(args[0]), pathlib.Path(args[args.index('--outfile') + 1])\n"
-        "assert (model / 'config.json').is_file()\n"
-        "out.write_bytes(b'GGUF' + b'\\0' * 8)\n")
-    monkeypatch.setenv("LLAMA_CPP_DIR", str(llama))
-    out = tmp_path / "export"
-    result = CliRunner().invoke(app, ["export", str(run_dir), "--to", str(out), "--gguf"])
-    assert result.exit_code == 0, result.output
-    assert (out / "export.gguf").read_bytes().startswith(b"GGUF")
 
 
 def test_export_of_something_that_is_not_a_run(tmp_path):

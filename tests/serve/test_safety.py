@@ -1,26 +1,26 @@
-"""The medical safety layer: red flags per category and language, ordinary questions untouched, the
-output-language guard, the disclaimer, and intervention records."""
+"""The medical safety layer: red flags per category and language on the shipped development set (the target
+figures), the output-language guard, the disclaimer, and intervention records. The detector's own steps
+(negation, past, quantities, countries) are tested in tests/serve/redflags/."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
 from serve_helpers import FakeGenerator
 
 from medadapt.llm.streaming import GenParams
-from medadapt.serve.safety import SafetyError, SafetyLayer, load_packs
+from medadapt.serve.redflags.evaluate import evaluate
+from medadapt.serve.redflags.rules import DATA, SafetyError
+from medadapt.serve.redflags.semantic import read_jsonl
+from medadapt.serve.safety import PACKS_DIR, SafetyLayer, load_packs
 from medadapt.text.fold import LEXICON, fold
 
-PHRASINGS = yaml.safe_load((Path(__file__).with_name("phrasings.yaml")).read_text(encoding="utf-8"))
 LANGUAGES = ["en", "fa", "ar", "zh", "ja", "ko", "fr", "es"]
-CATEGORIES = ["chest_pain_breathing", "stroke", "severe_bleeding", "suicidal", "poisoning_overdose", "infant_fever",
-              "anaphylaxis", "pregnancy_bleeding"]
-RED = [(lang, category, text) for lang, cats in PHRASINGS["red_flags"].items()
-       for category, texts in cats.items() for text in texts]
-ORDINARY = [(lang, text) for lang, texts in PHRASINGS["ordinary"].items() for text in texts]
+CATEGORIES = ["cardiac_chest_pain", "stroke", "severe_bleeding", "suicidal", "poisoning_overdose", "infant_fever",
+              "anaphylaxis", "pregnancy_bleeding", "breathing_difficulty", "sudden_headache", "seizure", "unconscious"]
+DEV = read_jsonl(DATA / "dev.jsonl")
 
 
 @pytest.fixture(scope="module")
@@ -28,27 +28,29 @@ def layer() -> SafetyLayer:
     return SafetyLayer()
 
 
-def test_every_category_has_five_phrasings_in_every_language():
+def test_every_pack_has_every_category_and_the_dev_set_covers_them():
     packs = load_packs()
     assert set(packs) >= set(LANGUAGES)
     for lang in LANGUAGES:
         assert set(packs[lang].red_flags) == set(CATEGORIES), lang
+        rows = [r for r in DEV if r["lang"] == lang]
+        assert sum(r["category"] is not None for r in rows) >= 30 and sum(r["category"] is None for r in rows) >= 30
         for category in CATEGORIES:
-            assert len(PHRASINGS["red_flags"][lang][category]) >= 5, (lang, category)
-        assert len(PHRASINGS["ordinary"][lang]) >= 5, lang
-    assert len(ORDINARY) >= 30 and len(PHRASINGS["ordinary"]["en"]) >= 30
+            assert sum(r["category"] == category for r in rows) >= 2, (lang, category)
 
 
-@pytest.mark.parametrize(("lang", "category", "text"), RED, ids=[f"{l}-{c}-{i}" for i, (l, c, _) in enumerate(RED)])
-def test_red_flag_triggers(layer, lang, category, text):
-    assert category in [f.category for f in layer.red_flags(text)]
-    assert layer.detect_language(text) == lang
+def test_the_dev_set_meets_the_target_in_every_language(layer):
+    report = evaluate(layer, DATA / "dev.jsonl")
+    for lang in LANGUAGES:
+        tally = report.by_language[lang]
+        assert tally.recall >= 0.98, (lang, [m for m in report.misses if m["lang"] == lang])
+        assert tally.false_alarm_rate <= 0.03, (lang, [a for a in report.false_alarms if a["lang"] == lang])
 
 
-@pytest.mark.parametrize(("lang", "text"), ORDINARY, ids=[f"{l}-{i}" for i, (l, _) in enumerate(ORDINARY)])
-def test_ordinary_questions_do_not_trigger(layer, lang, text):
-    assert layer.red_flags(text) == []
-    assert layer.detect_language(text) == lang
+def test_the_dev_set_messages_are_in_their_language(layer):
+    wrong = [(r["lang"], r["text"], layer.detect_language(r["text"])) for r in DEV
+             if layer.detect_language(r["text"]) != r["lang"]]
+    assert len(wrong) <= 0.02 * len(DEV), wrong
 
 
 def test_normalisation_unifies_letter_forms_and_zwnj():
@@ -68,20 +70,23 @@ def run(layer, generator, text, history=()):
 def test_red_flag_puts_guidance_first_whatever_the_model_says():
     layer = SafetyLayer(disclaimer="off")
     reply = run(layer, FakeGenerator("Drink some water and rest, it is probably nothing."),
-                "I have crushing chest pain and I can't catch my breath")
+                "I have crushing chest pain spreading to my left arm")
     pack = layer.packs["en"]
     assert reply.text.startswith(pack.emergency_header)
-    assert reply.text.index(pack.red_flags["chest_pain_breathing"].guidance) < reply.text.index("Drink some water")
-    assert reply.interventions == [{"type": "red_flag", "categories": ["chest_pain_breathing"], "lang": "en",
-                                    "matched_lexicons": ["en"], "action": "guidance_first"}]
+    assert reply.text.index(layer.guidance("cardiac_chest_pain", "en")) < reply.text.index("Drink some water")
+    [event] = reply.interventions
+    assert {k: event[k] for k in ("type", "categories", "lang", "matched_lexicons", "action")} == {
+        "type": "red_flag", "categories": ["cardiac_chest_pain"], "lang": "en", "matched_lexicons": ["en"],
+        "action": "guidance_first"}
+    assert event["evidence"] == [{"category": "cardiac_chest_pain", "source": "rule", "found": "chest + crush + left arm"}]
 
 
 def test_guidance_is_in_the_conversation_language():
     layer = SafetyLayer(disclaimer="off")
     reply = run(layer, FakeGenerator("لطفاً استراحت کنید و آب بنوشید."), "بچه‌ام وایتکس خورده است")
-    assert layer.packs["fa"].red_flags["poisoning_overdose"].guidance in reply.text
+    assert layer.guidance("poisoning_overdose", "fa") in reply.text and "۱۱۵" in reply.text
     reply = run(layer, FakeGenerator("يرجى الراحة وشرب الماء."), "ابني شرب الكلور")
-    assert layer.packs["ar"].red_flags["poisoning_overdose"].guidance in reply.text
+    assert layer.guidance("poisoning_overdose", "ar") in reply.text
 
 
 def test_ordinary_answer_passes_untouched():
@@ -133,21 +138,21 @@ def test_a_few_latin_terms_in_a_persian_answer_are_fine():
 def test_disclaimer_on_the_first_reply_only_by_default():
     layer = SafetyLayer()
     first = run(layer, FakeGenerator("Drink water."), "How much water should I drink?")
-    assert first.text.endswith(layer.packs["en"].disclaimer)
+    assert first.text.endswith(layer.disclaimer_text(layer.packs["en"]))
     history = [{"role": "user", "content": "How much water should I drink?"},
                {"role": "assistant", "content": first.text}]
     second = run(layer, FakeGenerator("About two litres."), "And in summer?", history)
     assert second.text == "About two litres."
     always = run(SafetyLayer(disclaimer="always"), FakeGenerator("x"), "And in summer?", history)
-    assert always.text.endswith(layer.packs["en"].disclaimer)
+    assert always.text.endswith(layer.disclaimer_text(layer.packs["en"]))
 
 
 def test_user_packs_add_and_replace_languages(tmp_path):
-    shipped = yaml.safe_load((Path(__file__).parents[2] / "src/medadapt/serve/safety/en.yaml").read_text())
+    shipped = yaml.safe_load((PACKS_DIR / "en.yaml").read_text())
     shipped["red_flags"]["sepsis"] = {"guidance": "Possible sepsis: call 112.", "rules": [["(mottled|blotchy) skin"]]}
     (tmp_path / "en.yaml").write_text(yaml.safe_dump(shipped), encoding="utf-8")
     layer = SafetyLayer(load_packs(tmp_path))
-    assert [f.category for f in layer.red_flags("he is confused with mottled skin")] == ["sepsis"]
+    assert "sepsis" in [f.category for f in layer.red_flags("he is confused with mottled skin")]
     (tmp_path / "en.yaml").write_text("lang: en\nscript: latin\n", encoding="utf-8")
     with pytest.raises(SafetyError, match="missing disclaimer"):
         load_packs(tmp_path)

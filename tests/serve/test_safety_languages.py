@@ -1,22 +1,23 @@
 """The safety layer beyond en/fa/ar: the default language a recipe gives, the language guard on Chinese
 (Han), Japanese (kanji with kana) and Korean (Hangul), red flags in text without spaces, and each pack's
-guidance in its own language with its country's emergency number."""
+guidance in its own language with the emergency number of the recipe's country (else the language's own)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 import yaml
 from serve_helpers import FakeGenerator
 
 from medadapt.llm.streaming import GenParams
-from medadapt.serve.safety import SafetyError, SafetyLayer, default_language, load_packs
+from medadapt.serve.redflags.rules import DATA, SafetyError
+from medadapt.serve.redflags.semantic import read_jsonl
+from medadapt.serve.safety import PACKS_DIR, SafetyLayer, default_language, load_packs
 from medadapt.text.scripts import script_shares
 
-PHRASINGS = yaml.safe_load((Path(__file__).with_name("phrasings.yaml")).read_text(encoding="utf-8"))
+DEV = read_jsonl(DATA / "dev.jsonl")
 NEW = ["zh", "ja", "ko", "fr", "es"]
-NUMBERS = {"zh": "120", "ja": "119", "ko": "119", "fr": "15", "es": "112"}
+# the country each language's guidance is checked with, and the number it must name there
+COUNTRIES = {"zh": (None, "120"), "ja": (None, "119"), "ko": (None, "119"), "fr": ("FR", "15"), "es": ("ES", "112")}
 CHINESE = "头痛时请多喝水，好好休息。如果头痛持续不退，请及时去医院看医生，必要时做检查。"
 JAPANESE = "頭痛が続く場合は医療機関を受診し、十分な水分補給と休養を心掛けてください。"
 KOREAN = "두통이 계속되면 병원에 가 보시고, 물을 충분히 마시고 푹 쉬세요. 증상이 심해지면 바로 진료를 받으세요."
@@ -109,40 +110,43 @@ def test_latin_terms_in_a_chinese_answer_are_fine():
 def test_red_flags_in_text_without_spaces():
     layer = SafetyLayer()
     cases = {
-        "昨天晚上开始我爸就说胸口很闷很痛，现在喘不上气来了，我们该怎么办？": "chest_pain_breathing",
+        "昨天晚上开始我爸就说胸口很闷很痛，现在喘不上气来了，我们该怎么办？": "cardiac_chest_pain",
         "我媽突然說話不清楚，嘴也歪了": "stroke",  # Traditional Chinese
         "うちの子が、さっき漂白剤を飲んでしまったみたいです！": "poisoning_overdose",
         "ｵｰﾊﾞｰﾄﾞｰｽﾞしてしまいました": "poisoning_overdose",  # half-width katakana, folded by NFKC
         "생후３주된아기가열이나요": "infant_fever",  # no spaces, a full-width digit
     }
     for text, category in cases.items():
-        assert [f.category for f in layer.red_flags(text)] == [category], text
+        assert category in [f.category for f in layer.red_flags(text)], text
 
 
 @pytest.mark.parametrize("lang", NEW)
 def test_guidance_is_in_the_conversation_language(lang):
     layer = SafetyLayer(disclaimer="off")
     pack = layer.packs[lang]
-    message = PHRASINGS["red_flags"][lang]["poisoning_overdose"][0]
-    reply = run(layer, FakeGenerator(PHRASINGS["ordinary"][lang][0]), message)
+    message = next(r["text"] for r in DEV if r["lang"] == lang and r["category"] == "poisoning_overdose")
+    answer = next(r["text"] for r in DEV if r["lang"] == lang and r["category"] is None)
+    reply = run(layer, FakeGenerator(answer), message)
     assert reply.lang == lang and reply.text.startswith(pack.emergency_header)
-    assert pack.red_flags["poisoning_overdose"].guidance in reply.text
+    assert layer.guidance("poisoning_overdose", lang) in reply.text
     assert reply.interventions[0]["lang"] == lang
 
 
 @pytest.mark.parametrize("lang", NEW)
 def test_every_guidance_names_the_emergency_number_and_reads_as_one_line(packs, lang):
-    pack = packs[lang]
-    for category in pack.red_flags.values():
-        assert NUMBERS[lang] in category.guidance, (lang, category.name)
-        assert "\n" not in category.guidance
+    country, number = COUNTRIES[lang]
+    layer = SafetyLayer(packs, country=country)
+    for category in packs[lang].red_flags:
+        text = layer.guidance(category, lang)
+        assert number in text and "{" not in text, (lang, category)
+        assert "\n" not in text
         if lang in ("zh", "ja"):  # no space where the YAML block broke a line
-            assert " " not in category.guidance, (lang, category.name)
-    assert NUMBERS[lang] in pack.disclaimer
+            assert " " not in text, (lang, category)
+    assert number in layer.disclaimer_text(packs[lang])
 
 
 def test_a_pack_with_malformed_script_bounds_is_refused(tmp_path):
-    pack = yaml.safe_load((Path(__file__).parents[2] / "src/medadapt/serve/safety/zh.yaml").read_text("utf-8"))
+    pack = yaml.safe_load((PACKS_DIR / "zh.yaml").read_text("utf-8"))
     pack["script_bounds"] = {"kana": 0.05}
     (tmp_path / "zh.yaml").write_text(yaml.safe_dump(pack, allow_unicode=True), encoding="utf-8")
     with pytest.raises(SafetyError, match="bad script_bounds"):

@@ -46,7 +46,8 @@ def test_openai_client_streams_a_reply(client):
     assert finals[0].model_extra["medadapt"]["language"] == "en"
     assert chunks[-1].usage.completion_tokens >= 1 and chunks[-1].usage.prompt_tokens > 5
     assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) >= 2  # streamed in pieces
-    assert text.endswith(SafetyLayer().packs["en"].disclaimer)
+    layer = SafetyLayer()
+    assert text.endswith(layer.disclaimer_text(layer.packs["en"]))
 
 
 def test_openai_client_non_streaming_and_models(client):
@@ -58,8 +59,10 @@ def test_openai_client_non_streaming_and_models(client):
     assert reply.object == "chat.completion" and reply.choices[0].message.role == "assistant"
     assert reply.choices[0].message.content.startswith(SafetyLayer().packs["en"].emergency_header)
     meta = reply.model_extra["medadapt"]
-    assert meta["interventions"][0] == {"type": "red_flag", "categories": ["suicidal"], "lang": "en",
-                                        "matched_lexicons": ["en"], "action": "guidance_first"}
+    event = meta["interventions"][0]
+    assert {k: event[k] for k in ("type", "categories", "lang", "matched_lexicons", "action")} == {
+        "type": "red_flag", "categories": ["suicidal"], "lang": "en", "matched_lexicons": ["en"],
+        "action": "guidance_first"}
     assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
 
 

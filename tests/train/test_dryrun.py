@@ -103,4 +103,4 @@ def test_cli_launch_prints_the_accelerate_command(tmp_path):
     assert "accelerate launch --config_file" in result.output and "accelerate_zero2.yaml" in result.output
     assert result.output.strip().endswith("--runs-dir runs --resume")
     refused = CliRunner().invoke(app, ["train", str(RECIPES / "gaokerena.yaml"), "--launch"])
-    assert refused.exit_code != 0 and "train.distributed: set zero2, zero3 or fsdp" in str(refused.exception or refused.output)
+    assert refused.exit_code != 0 and "train.distributed: set ddp, zero2, zero3 or fsdp" in str(refused.exception or refused.output)

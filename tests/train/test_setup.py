@@ -124,7 +124,7 @@ def test_accelerate_reads_the_shipped_configs():
 
     kinds = {name: load_config_from_file(str(LAUNCH_DIR / files[0])) for name, files in DISTRIBUTED.items()}
     assert {name: c.distributed_type.value for name, c in kinds.items()} == {
-        "zero2": "DEEPSPEED", "zero3": "DEEPSPEED", "fsdp": "FSDP"}
+        "ddp": "MULTI_GPU", "zero2": "DEEPSPEED", "zero3": "DEEPSPEED", "fsdp": "FSDP"}
     assert kinds["fsdp"].fsdp_config["fsdp_auto_wrap_policy"] == "TRANSFORMER_BASED_WRAP"
     assert training_arguments(SFTStageConfig(), LAUNCH_DIR, 0, "bf16", True, False, "fsdp").get("deepspeed") is None
 

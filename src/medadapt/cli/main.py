@@ -15,10 +15,12 @@ from rich.table import Table
 
 from medadapt import __version__
 from medadapt.format.cli import data_app
-from medadapt.cli.stage_commands import PlanOption, print_plan, register_stage_commands
+from medadapt.cli.stage_commands import (DataDirOption, PlanOption, ProfileOption, load_for_command, print_plan,
+                                         register_stage_commands)
 from medadapt.errors import MedadaptError
 from medadapt.evaluate.cli import eval_app
 from medadapt.serve.cli import chat, export, serve
+from medadapt.serve.redflags.cli import safety_app
 
 app = typer.Typer(
     help="medadapt: crawl → curate → generate → format/mix → train → evaluate → chat/serve, from one YAML recipe.",
@@ -31,6 +33,7 @@ models_app = typer.Typer(help="List and prepare the embedded models.", no_args_i
 app.add_typer(recipe_app, name="recipe")
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
+app.add_typer(safety_app, name="safety")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -63,17 +66,21 @@ def run(
     force: Annotated[Optional[list[str]], typer.Option("--force", help="Redo this stage even if unchanged (repeatable).")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Folder that holds run directories.")] = Path("runs"),
     plan: PlanOption = False,
+    profile: ProfileOption = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Run every stage of a recipe into runs/<name>/, skipping those whose inputs and recipe reads are unchanged."""
-    from medadapt.recipe import load_recipe
     from medadapt.runs import plan_stages, run_stages
+    from medadapt.runs.processes import is_main
     from medadapt.stages import stages_for
 
-    parsed = load_recipe(recipe)
+    parsed = load_for_command(recipe, profile, data_dir)
     if plan:
         print_plan(plan_stages(stages_for(parsed), parsed, recipe, runs_dir, set(force or [])), f"plan for {parsed.name}")
         return
     result = run_stages(stages_for(parsed), parsed, recipe, runs_dir, set(force or []), console)
+    if not is_main():  # under a multi-process launch the main process reports
+        return
     run_root = result.run.root
     table = Table(title=f"run {parsed.name}")
     for column in ("stage", "this run", "seconds (when last run)"):
@@ -90,15 +97,15 @@ def run(
 
 
 @recipe_app.command("validate")
-def recipe_validate(recipe: Annotated[Path, typer.Argument(help="The recipe YAML file.")]) -> None:
+def recipe_validate(recipe: Annotated[Path, typer.Argument(help="The recipe YAML file.")],
+                    profile: ProfileOption = None, data_dir: DataDirOption = None) -> None:
     """Check a recipe; print every problem as FILE: section.field: message (exit code 2 if any): its structure
     and files, and the language data (prompts, keyword lists, safety packs) its stages need."""
     from medadapt.cli.recipe_checks import language_problems
     from medadapt.errors import RecipeError
-    from medadapt.recipe import load_recipe
     from medadapt.stages import stages_for
 
-    parsed = load_recipe(recipe)
+    parsed = load_for_command(recipe, profile, data_dir)
     if problems := language_problems(parsed, recipe.parent):
         raise RecipeError(str(recipe), problems)
     sections = [stage.name for stage in stages_for(parsed)]

@@ -9,9 +9,10 @@ it (``medadapt run RECIPE`` does the road). Every stage command takes ``--force`
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -24,6 +25,22 @@ console = Console()
 RecipeArg = Annotated[Path, typer.Argument(help="The recipe YAML file.")]
 RunsDirOption = Annotated[Path, typer.Option(help="Folder that holds run directories.")]
 PlanOption = Annotated[bool, typer.Option("--plan", help="Say what would run and why; run nothing (like make -n).")]
+ProfileOption = Annotated[Optional[str], typer.Option(
+    "--profile", help="Apply the recipe's profile NAME (e.g. smoke: the same stages at CPU size); runs as <name>-NAME.")]
+DataDirOption = Annotated[Optional[Path], typer.Option(
+    "--data-dir", help="Folder of public datasets that data:// references point into (sets MEDADAPT_DATA; "
+                       "default: $MEDADAPT_DATA, else the recipe's data_dir).")]
+
+
+def load_for_command(recipe: Path, profile: str | None, data_dir: Path | None, section: str | None = None) -> Any:
+    """The recipe a command runs: ``--data-dir`` exported first (so processes a stage starts see it too), then
+    the recipe loaded with its profile; ``section`` must be present when given."""
+    from medadapt.recipe import load_recipe, load_recipe_for
+    from medadapt.resources import DATA_ENV
+
+    if data_dir is not None:
+        os.environ[DATA_ENV] = str(data_dir.expanduser().resolve())
+    return load_recipe_for(recipe, section, profile) if section else load_recipe(recipe, profile)
 
 
 def _stage_options() -> dict[str, Callable[..., StageCall]]:
@@ -53,6 +70,7 @@ def run_one_stage(name: str, call: StageCall, recipe: Any, recipe_path: Path, ru
                   plan: bool) -> None:
     """Plan or run ``call.stage`` alone; the road is passed so a missing input names the stage that makes it."""
     from medadapt.runs import plan_stages, run_stages
+    from medadapt.runs.processes import is_main
     from medadapt.stages import stages_for
 
     if call.stage is None:
@@ -62,7 +80,8 @@ def run_one_stage(name: str, call: StageCall, recipe: Any, recipe_path: Path, ru
         print_plan(plan_stages([call.stage], recipe, recipe_path, runs_dir, forced), f"plan for {recipe.name}: {name}")
         return
     result = run_stages([call.stage], recipe, recipe_path, runs_dir, forced, console, road=stages_for(recipe))
-    console.print(f"{name}: [bold]{result.run.stage_dir(name)}[/bold]")
+    if is_main():  # one line, not one per process of a multi-process launch
+        console.print(f"{name}: [bold]{result.run.stage_dir(name)}[/bold]")
 
 
 def make_stage_command(name: str, stage_cls: type, options: Callable[..., StageCall] | None) -> Callable[..., None]:
@@ -70,10 +89,8 @@ def make_stage_command(name: str, stage_cls: type, options: Callable[..., StageC
     own = list(inspect.signature(options, eval_str=True).parameters.values())[3:] if options else []
 
     def command(recipe: Path, force: bool = False, plan: bool = False, runs_dir: Path = Path("runs"),
-                **extra: Any) -> None:
-        from medadapt.recipe import load_recipe_for
-
-        parsed = load_recipe_for(recipe, name)
+                profile: str | None = None, data_dir: Path | None = None, **extra: Any) -> None:
+        parsed = load_for_command(recipe, profile, data_dir, name)
         call = options(parsed, recipe, runs_dir, **extra) if options else StageCall(stage_cls())
         run_one_stage(name, call, parsed, recipe, runs_dir, force, plan)
 
@@ -84,6 +101,8 @@ def make_stage_command(name: str, stage_cls: type, options: Callable[..., StageC
                                                 "reads are unchanged.")]),
         inspect.Parameter("plan", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=PlanOption),
         inspect.Parameter("runs_dir", inspect.Parameter.KEYWORD_ONLY, default=Path("runs"), annotation=RunsDirOption),
+        inspect.Parameter("profile", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ProfileOption),
+        inspect.Parameter("data_dir", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=DataDirOption),
     ]
     params = common + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

@@ -183,14 +183,54 @@ class SplitSpec(StrictModel):
         return self
 
 
+class RayExecutorSpec(StrictModel):
+    """datatrove's Ray executor: each task is a Ray actor on the cluster (``pip install medadapt[ray]``)."""
+
+    address: str | None = Field(None, description="The cluster, as ray.init takes it: host:port of a running head "
+                                "node (`ray start --head`); `local`: a private one started on this machine for the "
+                                "step and stopped after it; null: $RAY_ADDRESS, else the cluster last started on "
+                                "this machine, else a private one.")
+    cpus_per_task: int = Field(1, ge=1, description="CPUs Ray reserves for each task.")
+    mem_per_cpu_gb: float = Field(2, gt=0, description="Memory (GB) Ray reserves per CPU of a task.")
+
+
+class SlurmExecutorSpec(StrictModel):
+    """datatrove's Slurm executor: one sbatch job array, a task per array element; curate waits for it. The
+    run folder must be on a file system the compute nodes share, with the same Python environment."""
+
+    partition: str = Field(description="Slurm partition (#SBATCH --partition).")
+    time: str = Field("01:00:00", description="Time limit of each task (#SBATCH --time).")
+    cpus_per_task: int = Field(1, ge=1, description="#SBATCH --cpus-per-task.")
+    mem_per_cpu_gb: int = Field(2, ge=1, description="#SBATCH --mem-per-cpu, in GB.")
+    qos: str | None = Field(None, description="#SBATCH --qos (none: the partition's default).")
+    job_name: str = Field("medadapt-curate", description="#SBATCH --job-name; each step's job adds the step name.")
+    env_command: str | None = Field(None, description="Shell line a job runs first to get medadapt (default: "
+                                    "activate this Python's virtual environment, when it is one).")
+    sbatch_args: dict[str, str] = Field(default_factory=dict, description="More #SBATCH options, e.g. {account: "
+                                        "proj42, constraint: cpu}.")
+    poll_s: float = Field(10, gt=0, description="Seconds between checks whether the job array has finished.")
+
+
 class EngineSpec(StrictModel):
     """Where the per-document steps run. Deduplication always runs in the main process (it needs every
     document); datatrove shards the rest over ``tasks`` (optional extra: ``pip install medadapt[scale]``)."""
 
     kind: Literal["inprocess", "datatrove"] = Field("inprocess", description="inprocess: one process; datatrove: sharded over `tasks`.")
-    executor: Literal["local"] = Field("local", description="datatrove executor (its local process pool).")
+    executor: Literal["local", "ray", "slurm"] = Field(
+        "local", description="datatrove executor: local (a process pool on this machine), ray (a Ray cluster; "
+        "options under `ray`) or slurm (sbatch job arrays; options under `slurm`).")
     tasks: int = Field(4, ge=1, description="Shards; a restarted run skips shards already completed.")
-    workers: int = Field(-1, description="Parallel processes (-1: one per task).")
+    workers: int = Field(-1, description="Tasks running at once (-1: all of them).")
+    ray: RayExecutorSpec = Field(default_factory=RayExecutorSpec, description="executor: ray — the cluster and what each task reserves.")
+    slurm: SlurmExecutorSpec | None = Field(None, description="executor: slurm — the sbatch settings (required for slurm).")
+
+    @model_validator(mode="after")
+    def _executor_settings(self) -> EngineSpec:
+        if self.executor != "local" and self.kind != "datatrove":
+            raise ValueError(f"executor: {self.executor} is one of datatrove's executors: set kind: datatrove")
+        if self.executor == "slurm" and self.slurm is None:
+            raise ValueError("executor: slurm needs a `slurm:` section with at least `partition`")
+        return self
 
 
 class CurateSection(LossLimits):

@@ -2,14 +2,16 @@
 
 ``InProcess`` calls the step directly. ``Datatrove`` runs a per-document step as a datatrove pipeline step
 over contiguous shards (so concatenating the shards in rank order gives exactly the in-process result);
-datatrove's executor runs the shards in parallel and, on a restart, skips shards it marked completed.
-Steps that need every document at once (deduplication) run in the main process under either engine.
+datatrove's executor (curate/executors.py: its local process pool, a Ray cluster or Slurm job arrays) runs
+the shards in parallel and, on a restart, skips shards it marked completed. The shards live in the step's
+work folder, which Ray's and Slurm's workers must see at the same (absolute) path. Steps that need every
+document at once (deduplication) run in the main process under either engine.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from medadapt.curate.config import EngineSpec
 from medadapt.curate.records import Doc
@@ -29,7 +31,7 @@ class InProcess:
 
 
 class Datatrove:
-    """Per-document steps on datatrove's local executor: ``tasks`` shards, ``workers`` processes."""
+    """Per-document steps on one of datatrove's executors: ``tasks`` shards, ``workers`` of them at once."""
 
     def __init__(self, spec: EngineSpec, env: StepEnv):
         try:
@@ -43,9 +45,12 @@ class Datatrove:
     def apply(self, step: Step, docs: list[Doc], work: Path) -> StepResult:
         if not isinstance(step, DocStep):
             return step.apply(docs)
+        from medadapt.curate.executors import run_tasks
+
         tasks = self.spec.tasks
+        work = work.absolute()
         self._write_shards(docs, work, tasks)
-        self._executor(step, work).run()
+        run_tasks(self.spec, step.spec, step.name, self.env, work)
         kept, rejected, counters = [], [], {}
         for rank in range(tasks):
             kept += [Doc(row["kind"], row["record"]) for row in iter_jsonl(shard_file(work, "kept", rank))]
@@ -68,15 +73,6 @@ class Datatrove:
         for rank in range(tasks):
             write_jsonl(shard_file(work, "in", rank), (d.to_json() for d in docs[rank * size : (rank + 1) * size]))
         done.write_text(str(len(docs)))
-
-    def _executor(self, step: Step, work: Path) -> Any:
-        from datatrove.executor import LocalPipelineExecutor
-
-        from medadapt.curate.datatrove_step import CurateShard
-
-        workers = self.spec.workers if self.spec.workers > 0 else self.spec.tasks
-        return LocalPipelineExecutor([CurateShard(step.spec, self.env, str(work))], tasks=self.spec.tasks,
-                                     workers=workers, logging_dir=str(work / "logs"), skip_completed=True)
 
 
 def make_engine(spec: EngineSpec, env: StepEnv) -> Engine:

@@ -109,17 +109,43 @@ def _rules(kind: str, spec: dict) -> list[_Rule]:
     return rules
 
 
-def _name_pattern(rules: dict) -> re.Pattern[str]:
-    """Honorific, then a name word (not a known non-name), then optionally a surname-like second word."""
+@dataclass(frozen=True)
+class _NameRule:
+    """One language's name rule: a pattern whose ``name`` group becomes [NAME], and the text languages it
+    is looked for in (None: every language's text)."""
+
+    pattern: re.Pattern[str]
+    langs: frozenset[str] | None
+
+    def applies(self, lang: str | None) -> bool:
+        return self.langs is None or lang in self.langs
+
+
+def _name_rule(rules: dict) -> _NameRule:
+    """Honorific, then a name word (not a known non-name), then optionally a surname-like second word; or,
+    with ``order: name_first`` (Chinese 张医生, Japanese 田中さん, Korean 김민수 씨), the name and then the title.
+    ``name`` (a regex for one name word) and ``ignore_case`` override what the honorifics' script implies."""
     honorifics = "|".join(re.escape(h) for h in sorted(rules["honorifics"], key=len, reverse=True))
     stop = "|".join(re.escape(w) for w in rules["not_names"])
     endings = "|".join(re.escape(e) for e in rules.get("surname_endings", []))
     latin = all(h.isascii() for h in rules["honorifics"])
-    word = r"[A-Z][a-zA-Z'-]+" if latin else r"[^\W\d_][\w\u200c]*"
+    word = rules.get("name") or (r"[A-Z][a-zA-Z'-]+" if latin else r"[^\W\d_][\w\u200c]*")
+    flags = re.IGNORECASE if rules.get("ignore_case", not latin) else 0
+    langs = frozenset(rules["langs"]) if "langs" in rules else None
+    if rules.get("order") == "name_first":  # no word boundaries to lean on: a name may not start with a non-name
+        pattern = rf"(?P<name>(?!{stop}){word})(?P<gap>[ ]?)(?P<title>{honorifics})"
+        return _NameRule(re.compile(rules.get("before", "") + pattern, flags), langs)
     not_stop = rf"(?!(?:{stop})(?![\w\u200c]))"
     second = rf"(?:[ ]{not_stop}{word}(?:{endings})(?![\w\u200c]))?" if endings else rf"(?:[ ]{not_stop}{word})?"
-    flags = 0 if latin else re.IGNORECASE
-    return re.compile(rf"(?<![\w\u200c])(?P<title>{honorifics})(?![\w\u200c])[ ]+(?P<name>{not_stop}{word}{second})", flags)
+    return _NameRule(re.compile(
+        rf"(?<![\w\u200c])(?P<title>{honorifics})(?![\w\u200c])[ ]+(?P<name>{not_stop}{word}{second})", flags), langs)
+
+
+def _replace_name(match: re.Match[str]) -> str:
+    """The name replaced, the title kept: ``Dr. [NAME]``, ``[NAME]医生``, ``[NAME] 씨``."""
+    if match.start("title") < match.start("name"):
+        return f"{match.group('title')} [NAME]"
+    return f"[NAME]{match.group('gap')}{match.group('title')}"
 
 
 class Redactor:
@@ -128,7 +154,7 @@ class Redactor:
     def __init__(self, types: list[str]):
         patterns = load_yaml("pii/patterns.yaml")
         self._rules = [rule for kind, spec in patterns.items() if kind in types for rule in _rules(kind, spec)]
-        self._names = [_name_pattern(r) for r in load_yaml("pii/names.yaml").values()] if "name" in types else []
+        self._names = [_name_rule(r) for r in load_yaml("pii/names.yaml").values()] if "name" in types else []
 
     def redact(self, text: str, lang: str | None = None) -> tuple[str, Counter[str]]:
         """``text`` (in ``lang``: it decides which domestic formats are looked for) with PII replaced."""
@@ -136,9 +162,10 @@ class Redactor:
         for rule in self._rules:
             if rule.applies(lang):
                 text = _substitute(rule, text, counts)
-        for pattern in self._names:
-            text, n = pattern.subn(lambda m: f"{m.group('title')} [NAME]", text)
-            counts["name"] += n
+        for rule in self._names:
+            if rule.applies(lang):
+                text, n = rule.pattern.subn(_replace_name, text)
+                counts["name"] += n
         return text, +counts
 
 

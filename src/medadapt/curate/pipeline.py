@@ -20,6 +20,13 @@ class PipelineResult:
     steps: list[dict[str, Any]] = field(default_factory=list)
 
 
+def by_lang(langs_in: Counter[str], langs_out: Counter[str], removed: Counter[str]) -> dict[str, dict[str, int]]:
+    """``{lang: {in, out, removed}}`` for one step; ``in - removed`` differs from ``out`` only where the
+    language step relabelled documents (it counts them under the language they leave with)."""
+    return {lang: {"in": langs_in[lang], "out": langs_out[lang], "removed": removed[lang]}
+            for lang in sorted(langs_in | langs_out)}
+
+
 def run_pipeline(
     docs: list[Doc],
     steps: list[Step],
@@ -42,6 +49,7 @@ def run_pipeline(
             continue
         if previous is not None and result.kept is docs:
             result.kept = checkpoint.kept(*previous)  # resuming: pick up the last finished step's survivors
+        langs_in = Counter(doc.lang for doc in result.kept)  # before the step: the language step relabels
         outcome = engine.apply(step, result.kept, checkpoint.work_dir(index, step.name))
         rejected = [r.to_json(stage) for r in outcome.rejected]
         summary = {
@@ -51,6 +59,8 @@ def run_pipeline(
             "removed": len(rejected),
             "by_rule": dict(Counter(r["rule"] for r in rejected)),
             "counters": outcome.counters,
+            "by_lang": by_lang(langs_in, Counter(doc.lang for doc in outcome.kept),
+                               Counter(r.doc.lang for r in outcome.rejected)),
         }
         checkpoint.save(index, step.name, outcome.kept, rejected, summary, previous)
         result.kept, previous = outcome.kept, (index, step.name)

@@ -14,10 +14,11 @@ from rich.table import Table
 from medadapt.curate.checkpoint import Checkpoint
 from medadapt.curate.config import CurateSection, DecontaminateSpec
 from medadapt.curate.engine import make_engine
-from medadapt.curate.pipeline import run_pipeline
+from medadapt.curate.pipeline import by_lang, run_pipeline
 from medadapt.curate.records import Doc
 from medadapt.curate.split import split_docs
-from medadapt.curate.stats import body_lengths, by_source_and_language, group_counts, plot_lengths, rejection_examples
+from medadapt.curate.stats import (body_lengths, by_source_and_language, group_counts, language_table, plot_lengths,
+                                   rejection_examples)
 from medadapt.curate.steps import StepEnv, build_steps
 from medadapt.errors import DataError
 from medadapt.records.losses import check_losses, reasons
@@ -43,13 +44,13 @@ def evaluation_files(recipe: Recipe, recipe_dir: Path, run_root: Path) -> dict[s
 
 
 def read_inputs(section: CurateSection, resolve: Any, base_dir: Path | None = None,
-                console: Console | None = None) -> tuple[list[Doc], list[dict[str, Any]], list[dict[str, Any]]]:
+                console: Console | None = None, seed: int = 0) -> tuple[list[Doc], list[dict[str, Any]], list[dict[str, Any]]]:
     """Valid documents, rejected rows (file, row and field named) and per-file counts; ids are unique over
     every input file. A file that gives no qa/article records, or loses too many rows, stops the stage."""
     docs, rejected, files = [], [], []
     ids = FirstIds()
     for i, source in enumerate(section.inputs):
-        result = source.read(resolve(source.path), base_dir=base_dir, stage=NAME, ids=ids)
+        result = source.read(resolve(source.path), base_dir=base_dir, stage=NAME, ids=ids, seed=seed)
         if result.kind not in ("qa", "article") or (source.kind and result.kind != source.kind):
             raise DataError(f"gives {result.kind} records; curate reads {source.kind or 'qa or article'}",
                             file=source.path, field=f"curate.inputs.{i}")
@@ -59,7 +60,7 @@ def read_inputs(section: CurateSection, resolve: Any, base_dir: Path | None = No
         rejected += result.rejected
         docs += [Doc(result.kind, record.model_dump(mode="json")) for record in result.records]
         files.append({"path": source.path, "kind": result.kind, "valid": len(result.records),
-                      "rejected": len(result.rejected)})
+                      "rejected": len(result.rejected)} | ({"left_out": result.left_out} if result.left_out else {}))
     return docs, rejected, files
 
 
@@ -79,12 +80,14 @@ class CurateStage(Stage):
     def run(self, ctx: StageContext) -> dict[str, Any]:
         recipe, section = ctx.recipe, ctx.recipe.curate
         # a plain function (not the context's method) so that datatrove can ship the environment to workers
-        resolve = partial(resolve_path, base_dir=ctx.recipe_dir, run_dir=ctx.run.root)
+        # absolute paths: a Ray or Slurm worker does not run in this process's working directory
+        run_root = ctx.run.root.absolute()
+        resolve = partial(resolve_path, base_dir=ctx.recipe_dir, run_dir=run_root)
         formats = {b.name: b.format for b in recipe.evaluate.benchmarks} if recipe.evaluate else {}
-        env = StepEnv(recipe.languages, recipe.seed, evaluation_files(recipe, ctx.recipe_dir, ctx.run.root), resolve,
+        env = StepEnv(recipe.languages, recipe.seed, evaluation_files(recipe, ctx.recipe_dir, run_root), resolve,
                       formats)
         steps = build_steps(section.steps, env)
-        docs, read_rejected, files = read_inputs(section, ctx.resolve, ctx.recipe_dir, ctx.console)
+        docs, read_rejected, files = read_inputs(section, ctx.resolve, ctx.recipe_dir, ctx.console, ctx.recipe.seed)
         before, lengths_before = group_counts(docs), body_lengths(docs)
         inputs = {label: hash_path(path) for label, path in self.inputs(recipe, ctx.recipe_dir, ctx.run).items()}
         # a checkpoint is resumed only by the same pipeline on the same inputs
@@ -109,18 +112,26 @@ class CurateStage(Stage):
             "files": files,
             "steps": [{"step": "read", "in": len(docs) + len(read_rejected), "out": len(docs),
                        "removed": len(read_rejected), "by_rule": dict(Counter(r["rule"] for r in read_rejected)),
-                       "counters": {}}] + result.steps,
+                       "counters": {}, "by_lang": _read_by_lang(docs, read_rejected)}] + result.steps,
             "by_source_and_language": by_source_and_language(before, group_counts(result.kept)),
             "splits": {kind: {s: len(d) for s, d in by_split.items()} for kind, by_split in splits.items()},
             "pii": next((s["counters"] for s in result.steps if s["step"] == "pii"), {}),
             "examples": rejection_examples(rejected, section.examples_per_reason, recipe.seed),
             "plots": plots,
         }
+        stats["by_language"] = language_table(stats["steps"])
         write_json(ctx.out / "stats.json", stats)
         checkpoint.remove()
         _print_summary(ctx.console, stats)
         _check_kept(section, stats)
         return {"kept": stats["kept"], "rejected": stats["rejected"], "splits": stats["splits"]}
+
+
+def _read_by_lang(docs: list[Doc], rejected: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The read step per language; an unreadable row counts under the language it names, if it names one."""
+    unreadable = Counter(row["record"]["lang"] if isinstance(row.get("record"), dict)
+                         and isinstance(row["record"].get("lang"), str) else "unknown" for row in rejected)
+    return by_lang(Counter(d.lang for d in docs) + unreadable, Counter(d.lang for d in docs), unreadable)
 
 
 def _check_kept(section: CurateSection, stats: dict[str, Any]) -> None:
@@ -155,4 +166,11 @@ def _print_summary(console: Console, stats: dict[str, Any]) -> None:
     for row in stats["by_source_and_language"]:
         table.add_row(row["kind"], row["source"], row["lang"], *(str(row[k]) for k in
                       ("docs_before", "docs_after", "words_before", "words_after")))
+    console.print(table)
+    rows = stats["by_language"]
+    table = Table(title="curate: per language")
+    for column in ["lang", *next(iter(rows.values()), {})]:
+        table.add_column(column)
+    for lang, row in rows.items():
+        table.add_row(lang, *(str(n) for n in row.values()))
     console.print(table)

@@ -37,6 +37,28 @@ def by_source_and_language(before: Counts, after: Counts) -> list[dict[str, Any]
     return rows
 
 
+def language_table(steps: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The report's per-language table (``by_language``): documents read, removed by each step that removed
+    any (and moved by the language step's relabelling, where it moved any), and kept, per language."""
+    zero = {"in": 0, "out": 0, "removed": 0}
+    columns: list[tuple[str, dict[str, Any], str]] = [("read", steps[0], "in")]
+    for step in steps[1:]:
+        counts = step.get("by_lang", {}).values()  # a checkpoint left by an older version has none
+        if any(c["removed"] for c in counts):
+            columns.append((f"removed: {step['step']}", step, "removed"))
+        if any(c["out"] != c["in"] - c["removed"] for c in counts):
+            columns.append((f"relabelled: {step['step']}", step, "moved"))
+    columns.append(("kept", steps[-1], "out"))
+    table = {}
+    for lang in sorted({lang for step in steps for lang in step.get("by_lang", {})}):
+        row = {}
+        for label, step, key in columns:
+            c = step.get("by_lang", {}).get(lang, zero)
+            row[label] = c["out"] - c["in"] + c["removed"] if key == "moved" else c[key]
+        table[lang] = row
+    return table
+
+
 def body_lengths(docs: list[Doc]) -> dict[str, list[int]]:
     """Length in words of each document's body (answer for Q&A, text for articles), per kind."""
     lengths: dict[str, list[int]] = defaultdict(list)

@@ -1,4 +1,4 @@
-"""What every kind of evaluation (multiple choice, free-form, and later perplexity) is given and must offer, so
+"""What every kind of evaluation (multiple choice, free-form, perplexity) is given and must offer, so
 that the stage runs them one after the other in the same way and a new kind is one more entry in its list.
 
 Every kind scores the same contestants: the base model, the trained one and each translate pipeline, in that

@@ -46,11 +46,16 @@ def qa_to_chat(record: QARecord, system_prompts: dict[str, str]) -> ChatRecord:
 
 
 def mcqa_to_chat(record: MCQARecord, system_prompts: dict[str, str]) -> ChatRecord:
-    """Question + lettered options → the answer letter and option text, then the explanation when present."""
+    """Question + lettered options → the answer letter and option text (every correct one, a line each, for a
+    multi-answer question, asked as such), then the explanation when present."""
     p = _prompts(record.lang)
     options = "\n".join(f"{LETTERS[i]}. {choice}" for i, choice in enumerate(record.choices))
-    user = f"{p['mcqa_instruction'].format(subject=record.subject.replace('_', ' '))}\n\n{record.question}\n\n{options}"
-    answer = p["mcqa_answer"].format(letter=LETTERS[record.answer], choice=record.choices[record.answer])
+    instruction = p["mcqa_multi_instruction" if record.answers else "mcqa_instruction"]
+    user = f"{instruction.format(subject=record.subject.replace('_', ' '))}\n\n{record.question}\n\n{options}"
+    if record.answers:
+        answer = p["mcqa_answers"].format(options="\n".join(f"{LETTERS[i]}. {record.choices[i]}" for i in record.answers))
+    else:
+        answer = p["mcqa_answer"].format(letter=LETTERS[record.answer], choice=record.choices[record.answer])
     if record.explanation and record.explanation.strip():
         answer += "\n\n" + p["mcqa_explanation"].format(explanation=record.explanation.strip())
     return _chat(record, user, answer, system_prompts)

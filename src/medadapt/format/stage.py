@@ -51,6 +51,16 @@ def _mix(records: list[Record], section: DataSection, seed: int, require_all: bo
     return records, reports
 
 
+def _language_table(read: Counter[str], skipped: dict[str, int], train: list[ChatRecord], dev: list[ChatRecord],
+                    texts: list[Record]) -> dict[str, dict[str, int]]:
+    """The report's per-language table (``by_language``): valid records read, those left out as not a recipe
+    language, and what the mixture holds: training and dev chats and stage-1 text chunks."""
+    counts = {"train chats": Counter(c.lang for c in train), "dev chats": Counter(c.lang for c in dev),
+              "stage-1 text chunks": Counter(t.lang for t in texts)}
+    return {lang: {"records read": read[lang], "not a recipe language": skipped.get(lang, 0),
+                   **{label: counter[lang] for label, counter in counts.items()}} for lang in sorted(read)}
+
+
 class FormatStage(Stage):
     name = "data"
     summary = "import, format chats with system prompts, mix languages and sources, cut stage-1 text."
@@ -71,10 +81,12 @@ class FormatStage(Stage):
         rejected: list[dict[str, Any]] = []
         ids = FirstIds()  # over every source (each file's own repeats are refused as it is read)
         for place, src in section.all_sources():
-            result = src.read(ctx.resolve(src.path), base_dir=ctx.recipe_dir, stage=self.name)
+            result = src.read(ctx.resolve(src.path), base_dir=ctx.recipe_dir, stage=self.name, seed=ctx.recipe.seed)
             stats["imported"][place] = {"path": src.path, "kind": result.kind, "records": len(result.records),
-                                        "rejected": len(result.rejected)}
+                                        "rejected": len(result.rejected)} | ({"left_out": result.left_out}
+                                                                             if result.left_out else {})
             rejected += result.rejected
+            stats["read_by_lang"].update(r.lang for r in result.records)
             other = Counter(r.lang for r in result.records if r.lang not in languages)
             lost = reasons(result.rejected) + Counter({f"language {lang} not in the recipe's languages "
                                                        f"{sorted(languages)}": n for lang, n in other.items()})
@@ -93,7 +105,7 @@ class FormatStage(Stage):
     def run(self, ctx: StageContext) -> dict[str, Any]:
         section = ctx.recipe.data
         seed = ctx.recipe.seed
-        stats: dict[str, Any] = {"imported": {}, "skipped_other_language": Counter()}
+        stats: dict[str, Any] = {"imported": {}, "skipped_other_language": Counter(), "read_by_lang": Counter()}
         records, rejected = self._read(ctx, stats)
 
         caps = {r.source: section.cap_per_source for r in records if section.cap_per_source}
@@ -171,6 +183,8 @@ class FormatStage(Stage):
             "rejected_by": dict(Counter(f"{r['step']}: {r['field']}" for r in rejected)),
         })
         stats["skipped_other_language"] = dict(stats["skipped_other_language"])
+        stats["by_language"] = _language_table(stats.pop("read_by_lang"), stats["skipped_other_language"], train,
+                                               dev, texts)
         write_json(ctx.out / "stats.json", stats)
         ctx.console.print(f"{len(train)} training chats, {len(dev)} dev, {len(texts)} stage-1 text chunks, "
                           f"{len(rejected)} rejected rows")

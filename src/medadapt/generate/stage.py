@@ -80,6 +80,9 @@ class GenerateStage(Stage):
         usage = stats["requests"]
         ctx.console.print(f"requests: {usage['requests_sent']} sent, {usage['requests_cached']} from the cache, "
                           f"{usage['requests_failed']} failed; {usage['cost_usd']:.4f} USD")
+        for url, counts in stats["endpoints"].items():
+            ctx.console.print(f"  {url}: {counts['answered']} answered, {counts['failed']} failed attempts, "
+                              f"taken out of rotation {counts['taken_out']}×")
         left = sum(t["left_for_next_run"] for t in stats["tasks"].values())
         if left:
             raise BudgetReached(f"budget spent with {left} items left; every answer so far is stored in "
@@ -88,14 +91,17 @@ class GenerateStage(Stage):
         if failed:
             first = next(f for t in stats["tasks"].values() for f in t["failures"])
             raise GenerateError(f"{failed} items failed after retries (first: {first}); run again to retry them")
+        answered = {url: counts["answered"] for url, counts in stats["endpoints"].items()}
         return {"requests_sent": usage["requests_sent"], "requests_cached": usage["requests_cached"],
+                **({"answered_by_endpoint": answered} if answered else {}),
                 **{name: t["written"] for name, t in stats["tasks"].items()}}
 
     async def _run_tasks(self, ctx: StageContext, section: GenerateSection, client: Client) -> dict[str, Any]:
         streams = Streams(ctx.out)
         streams.append("rejected", [])  # the file exists even when nothing is rejected
         prompts_dir = ctx.resolve(section.prompts) if section.prompts else None
-        workers = 2 * (section.backend.batch_size if section.backend.in_process else section.backend.concurrency)
+        backend = section.backend
+        workers = 2 * (backend.batch_size if backend.in_process else backend.concurrency * len(backend.base_urls))
         tasks: dict[str, Any] = {}
         try:
             for config in section.tasks:
@@ -120,5 +126,5 @@ class GenerateStage(Stage):
         finally:
             streams.close()
             await client.backend.aclose()
-        return {"backend": client.backend.kind, "model": client.backend.model,
-                "requests": client.usage.as_dict(), "tasks": tasks}
+        return {"backend": client.backend.kind, "model": client.backend.model, "requests": client.usage.as_dict(),
+                "endpoints": client.backend.endpoint_counts(), "tasks": tasks}

@@ -46,5 +46,10 @@ class Backend(ABC):
     async def complete(self, request: ChatRequest) -> Completion:
         """Answer one request (retrying transient failures); raise RequestFailed when it cannot."""
 
+    def endpoint_counts(self) -> dict[str, dict[str, int]]:
+        """Per server URL: requests answered, failed attempts, times taken out of rotation (HTTP backends;
+        empty for in-process ones)."""
+        return {}
+
     async def aclose(self) -> None:
         """Release connections or memory."""

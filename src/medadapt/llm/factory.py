@@ -21,6 +21,10 @@ def make_backend(config: BackendConfig, model: str, chat_template: str | None, r
             from medadapt.llm.vllm_backend import VLLMBackend
 
             return VLLMBackend(model, config.batch_size, template)
+        if config.kind == "llamacpp":
+            from medadapt.llm.llamacpp import LlamaCppBackend
+
+            return LlamaCppBackend(model, config.batch_size, template)
         from medadapt.llm.local_backend import LocalBackend
 
         return LocalBackend(model, config.batch_size, template)

@@ -3,7 +3,16 @@
 Answers are deterministic per task (recognised by the output contract in the prompt), latency is
 configurable, and faults can be injected per request number: ``429`` (with Retry-After), ``500``,
 ``timeout`` (answers after the client gave up), ``malformed`` (a body that is not JSON) and ``truncated``
-(half the answer, finish_reason=length). Every request body is logged in order.
+(half the answer, finish_reason=length); for the guard mode's error paths also ``400`` (an OpenAI error
+body with param and code), ``html`` (a 503 whose body is an HTML page) and, in a streamed answer,
+``midstream`` (half the answer, then an error event) and ``dropped`` (half, then the connection closes).
+Every request body is logged in order. ``"stream": true`` gets server-sent events (one chunk per word,
+usage last when ``stream_options.include_usage`` asks; ``chunk_latency_s`` between chunks), and ``GET
+/v1/models`` lists ``models``.
+``kill_after=N`` makes the server die like a killed process when a request arrives after N were received:
+that request and every one still in flight lose their connection, and the port stops listening (later
+connections are refused); ``answered`` lists the user message of every request answered (whatever its
+status), those cut off by the kill left out.
 
 It is a bare aiohttp.web handler (aiohttp's C HTTP parser, no validation layer): the benchmark's client and
 this server share two cores, so every tenth of a millisecond the server spends per request is taken from
@@ -30,7 +39,7 @@ from aiohttp import web
 
 Responder = Callable[[dict[str, Any]], str]
 FaultPlan = Callable[[int, dict[str, Any]], "str | None"]
-FAULTS = ("429", "500", "timeout", "malformed", "truncated")
+FAULTS = ("429", "500", "timeout", "malformed", "truncated", "400", "html", "midstream", "dropped")
 
 
 def user_text(body: dict[str, Any]) -> str:
@@ -65,12 +74,20 @@ class FakeOpenAI:
     """The server's behaviour; its attributes may be changed between requests (from any thread)."""
 
     def __init__(self, responder: Responder = default_responder, latency_s: float = 0.0,
-                 faults: FaultPlan | None = None, timeout_s: float = 5.0):
+                 faults: FaultPlan | None = None, timeout_s: float = 5.0, models: tuple[str, ...] = ("fake-model",),
+                 kill_after: int | None = None, chunk_latency_s: float = 0.0):
         self.responder = responder
         self.latency_s = latency_s
         self.faults = faults or (lambda number, body: None)
         self.timeout_s = timeout_s
+        self.models = models
+        self.kill_after = kill_after
+        self.chunk_latency_s = chunk_latency_s
+        self.killed = False
         self.log: list[dict[str, Any]] = []
+        self.answered: list[str] = []
+        self._open: set[asyncio.BaseTransport] = set()  # connections of requests being answered
+        self._site: web.BaseSite | None = None  # set by serve(), closed by the kill
 
     def prompts(self) -> list[str]:
         """The user message of every request received, in order."""
@@ -78,8 +95,42 @@ class FakeOpenAI:
 
     def application(self) -> web.Application:
         app = web.Application()
-        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/chat/completions", self._chat_until_killed)
+        app.router.add_get("/v1/models", self._models)
         return app
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [
+            {"id": name, "object": "model", "created": 0, "owned_by": "fake"} for name in self.models]})
+
+    async def _chat_until_killed(self, request: web.Request) -> web.StreamResponse:
+        transport = request.transport
+        if not self.killed and self.kill_after is not None and len(self.log) >= self.kill_after:
+            await self._die()
+        if self.killed or transport is None:  # also a kept-alive connection to the dead server
+            return self._cut(transport)
+        self._open.add(transport)
+        try:
+            response = await self._chat(request)
+        finally:
+            self._open.discard(transport)
+        if self.killed:  # died while this one was being answered
+            return self._cut(transport)
+        self.answered.append(user_text(await request.json()))
+        return response
+
+    async def _die(self) -> None:
+        self.killed = True
+        for transport in self._open:
+            transport.abort()
+        if self._site is not None:
+            await self._site.stop()
+
+    @staticmethod
+    def _cut(transport: asyncio.BaseTransport | None) -> web.Response:
+        if transport is not None:
+            transport.abort()
+        return web.Response(status=500)  # never delivered: the connection is gone
 
     async def _chat(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -92,21 +143,69 @@ class FakeOpenAI:
             return web.json_response({"error": {"message": "rate limited"}}, status=429, headers={"Retry-After": "0"})
         if fault == "500":
             return web.json_response({"error": {"message": "server error"}}, status=500)
+        if fault == "400":
+            return web.json_response({"error": {"message": "this model's maximum context length is 8 tokens",
+                                                "type": "invalid_request_error", "param": "messages",
+                                                "code": "context_length_exceeded"}}, status=400)
+        if fault == "html":
+            return web.Response(text="<html><body><h1>503 Service Unavailable</h1></body></html>", status=503,
+                                content_type="text/html")
         if fault == "timeout":
             await asyncio.sleep(self.timeout_s)
-        if fault == "malformed":
+        if fault == "malformed" and not body.get("stream"):
             return web.Response(text='{"choices": [', content_type="application/json")
         content = self.responder(body)
         finish = "stop"
         if fault == "truncated":
             content, finish = content[: len(content) // 2], "length"
         prompt_tokens = sum(len(m.get("content", "").split()) for m in body.get("messages", []))
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(content.split()),
+                 "total_tokens": prompt_tokens + len(content.split())}
+        head = {"id": f"fake-{number}", "created": int(time.time()), "model": body.get("model", "fake")}
+        if body.get("stream"):
+            return await self._stream(request, body, head, content, finish, usage, fault)
         return web.json_response({
-            "id": f"fake-{number}", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model", "fake"),
+            **head, "object": "chat.completion",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(content.split()),
-                      "total_tokens": prompt_tokens + len(content.split())}})
+            "usage": usage})
+
+    async def _stream(self, request: web.Request, body: dict[str, Any], head: dict[str, Any], content: str,
+                      finish: str, usage: dict[str, int], fault: str | None) -> web.StreamResponse:
+        """The answer as OpenAI streams one: a role chunk, one chunk per word, the finish reason, the usage
+        when asked, ``[DONE]`` — or, under a streaming fault, half of it and then the fault."""
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+
+        async def send(payload: dict[str, Any] | str) -> None:
+            data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+            await response.write(f"data: {data}\n\n".encode())
+
+        def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+            return {**head, "object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
+
+        pieces = re.findall(r"\s*\S+", content) or [content]
+        broken = fault in ("midstream", "dropped", "malformed")
+        await send(chunk({"role": "assistant", "content": ""}))
+        for piece in pieces[: len(pieces) // 2] if broken else pieces:
+            await asyncio.sleep(self.chunk_latency_s)
+            await send(chunk({"content": piece}))
+        if fault == "midstream":
+            await send({"error": {"message": "the model crashed", "type": "server_error", "param": None,
+                                  "code": "internal_error"}})
+            return response
+        if fault == "malformed":
+            await send('{"choices": [')
+            return response
+        if fault == "dropped":
+            request.transport.close()  # no finish reason, no [DONE]: the connection just ends
+            return response
+        await send(chunk({}, finish))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            await send({**head, "object": "chat.completion.chunk", "choices": [], "usage": usage})
+        await send("[DONE]")
+        await response.write_eof()
+        return response
 
 
 @contextmanager
@@ -119,7 +218,8 @@ def serve(fake: FakeOpenAI, port: int = 0) -> Iterator[str]:
     # Requests still held (a "timeout" fault) are cancelled at once on exit instead of finishing.
     runner = web.AppRunner(fake.application(), access_log=None, shutdown_timeout=0)
     loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.SockSite(runner, sock, backlog=2048).start())
+    fake._site = web.SockSite(runner, sock, backlog=2048)
+    loop.run_until_complete(fake._site.start())
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:

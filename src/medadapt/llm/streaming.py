@@ -53,7 +53,7 @@ class Generation:
             close()
 
 
-def _split_stop(text: str, stops: list[str]) -> tuple[str, str, bool]:
+def split_stop(text: str, stops: list[str]) -> tuple[str, str, bool]:
     """(text safe to emit now, text held back, whether a stop string was found)."""
     for stop in stops:
         at = text.find(stop)
@@ -76,6 +76,10 @@ class Generator:
         self.tokenizer = tokenizer
         self.model_id = model_id
         self.context_window = getattr(model.config, "max_position_embeddings", 2048)
+
+    @property
+    def chat_template(self) -> str | None:
+        return self.tokenizer.chat_template
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -141,7 +145,7 @@ class Generator:
                         if piece:
                             yield piece
                         continue
-                    emit, held, found = _split_stop(held + piece, params.stop)
+                    emit, held, found = split_stop(held + piece, params.stop)
                     if emit:
                         yield emit
                     if found:

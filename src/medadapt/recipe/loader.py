@@ -10,11 +10,12 @@ import yaml
 from pydantic import ValidationError
 
 from medadapt.records.mapping import reader_problem
-from medadapt.errors import RecipeError
+from medadapt.errors import DataError, RecipeError
 from medadapt.models.templates import shipped_templates, template_file
+from medadapt.recipe.profiles import apply_profile
 from medadapt.recipe.suggest import did_you_mean
 from medadapt.recipe.schema import Recipe
-from medadapt.resources import RUN_SCHEME, resolve_path
+from medadapt.resources import DATA_SCHEME, RUN_SCHEME, missing_data_file, resolve_path, use_recipe_data_dir
 
 
 def _location(loc: tuple) -> str:
@@ -28,6 +29,12 @@ def _file_problem(recipe: Recipe, reference: str, base_dir: Path, folders: bool 
         if stage not in Recipe.model_fields or getattr(recipe, stage) is None:
             return f"{reference} names no stage of this recipe"
         return None
+    if reference.startswith(DATA_SCHEME):
+        try:
+            path = resolve_path(reference, base_dir)
+        except DataError:
+            return missing_data_file(reference)
+        return None if path.is_file() or (folders and path.is_dir()) else missing_data_file(reference)
     path = resolve_path(reference, base_dir)
     return None if path.is_file() or (folders and path.is_dir()) else f"file not found: {reference}"
 
@@ -86,8 +93,9 @@ def _problem(err: dict) -> str:
     return f"{_location(err['loc'])}: {message}"
 
 
-def _validated(path: Path) -> Recipe:
-    """The file's YAML as a :class:`Recipe`; :class:`RecipeError` listing every problem of structure at once."""
+def _validated(path: Path, profile: str | None = None) -> Recipe:
+    """The file's YAML, with ``profile`` applied (see :mod:`medadapt.recipe.profiles`), as a :class:`Recipe`;
+    :class:`RecipeError` listing every problem of structure at once."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -101,6 +109,9 @@ def _validated(path: Path) -> Recipe:
         raise RecipeError(str(path), ["invalid YAML: nested too deeply"]) from None
     if not isinstance(raw, dict):
         raise RecipeError(str(path), ["(top level): expected a mapping of sections, got " + type(raw).__name__])
+    raw, problems = apply_profile(raw, profile)
+    if problems:
+        raise RecipeError(str(path), problems)
     try:
         recipe = Recipe.model_validate(raw)
     except ValidationError as exc:
@@ -109,12 +120,16 @@ def _validated(path: Path) -> Recipe:
     return recipe
 
 
-def load_recipe(path: str | Path) -> Recipe:
-    """Parse and validate; raise :class:`RecipeError` listing all problems at once."""
+def load_recipe(path: str | Path, profile: str | None = None) -> Recipe:
+    """Parse and validate (with ``profile`` applied); raise :class:`RecipeError` listing all problems at once.
+
+    The recipe's ``data_dir`` becomes the folder ``data://`` references point into, unless ``MEDADAPT_DATA``
+    names one."""
     path = Path(path)
     if not path.is_file():
         raise RecipeError(str(path), ["file not found"])
-    recipe = _validated(path)
+    recipe = _validated(path, profile)
+    use_recipe_data_dir(resolve_path(recipe.data_dir, path.parent).resolve() if recipe.data_dir else None)
     problems = _cross_section_problems(recipe) + _missing_files(recipe, path.parent)
     if problems:
         raise RecipeError(str(path), problems)
@@ -130,9 +145,9 @@ def load_run_recipe(run_dir: Path) -> Recipe:
     return _validated(path)
 
 
-def load_recipe_for(path: str | Path, section: str) -> Recipe:
+def load_recipe_for(path: str | Path, section: str, profile: str | None = None) -> Recipe:
     """A recipe for a command that runs one stage: the stage's section must be there."""
-    recipe = load_recipe(path)
+    recipe = load_recipe(path, profile)
     if getattr(recipe, section) is None:
         raise RecipeError(str(path), [f"{section}: section missing (medadapt {section} needs one)"])
     return recipe

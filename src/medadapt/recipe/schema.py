@@ -7,7 +7,7 @@ in a hyper-parameter must not be silently ignored).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -34,6 +34,10 @@ class ChatSection(StrictModel):
     temperature: float = Field(0.7, ge=0.0, description="Sampling temperature (0: greedy).")
     top_p: float = Field(0.9, gt=0.0, le=1.0, description="Nucleus sampling: the smallest token set with this much probability.")
     repetition_penalty: float = Field(1.1, gt=0.0, description="Above 1, tokens already in the conversation are less likely.")
+    country: str | None = Field(None, pattern=r"^[A-Za-z]{2}$", description=(
+        "ISO 3166-1 code of the country the assistant serves (IR, SA, CN, JP, KR, FR, ES, US, ...): the emergency "
+        "guidance names its numbers (115 in Iran, 15 / 112 in France); null: each language's own country where it "
+        "has one (fa: IR, zh: CN, ja: JP, ko: KR), else 112 / 911 / 999."))
 
 
 class Recipe(StrictModel):
@@ -41,9 +45,20 @@ class Recipe(StrictModel):
     languages: list[str] = Field(min_length=1, description="ISO 639 codes of the languages the run trains and evaluates (e.g. [fa, en]).")
     model: str = Field(description="An alias (medadapt models list), a local directory, or a hub id.")
     chat_template: str | None = Field(
-        None, description="A shipped template name (chatml, gemma) or a YAML file; default: the model's own."
+        None, description="A shipped template name (chatml, gemma, vicuna) or a YAML file; default: the model's own."
     )
     seed: int = Field(0, description="Seed for every sampled choice (splits, caps, mixing, training).")
+    data_dir: str | None = Field(
+        None, description="Folder that `data://<dataset>/<file>` references point into (public datasets the recipe "
+                          "reads; relative to the recipe's folder). `--data-dir` and `MEDADAPT_DATA` take precedence.")
+    profiles: dict[str, dict[str, Any] | None] = Field(
+        default_factory=dict, description="Named partial recipes laid over this one by `--profile NAME` (mappings "
+                                          "merge key by key, other values replace, null drops a section; the run is "
+                                          "named `<name>-<profile>` unless the profile sets `name`), e.g. `smoke` "
+                                          "for a CPU-sized run of a GPU recipe.")
+    profile: str | None = Field(
+        None, description="The profile applied when the command line names none; a run's saved recipe records the "
+                          "one it ran with (its `profiles` already applied and removed).")
     crawl: CrawlSection | None = Field(None, description="Crawl medical Q&A sites; null: no crawl stage.")
     curate: CurateSection | None = Field(None, description="Clean, filter and split record files; null: no curate stage.")
     generate: GenerateSection | None = Field(None, description="Make data with an LLM; null: no generate stage.")

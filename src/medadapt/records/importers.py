@@ -44,10 +44,11 @@ class ImportResult:
     records: list[Any] = field(default_factory=list)  # records of the kind (or of the ``model`` asked for)
     rejected: list[RejectedRow] = field(default_factory=list)
     rows_by_part: Counter[str] = field(default_factory=Counter)
+    left_out: dict[str, int] = field(default_factory=dict)  # valid records a recipe chose not to use, by reason
 
     @property
     def rows(self) -> int:
-        return len(self.records) + len(self.rejected)
+        return len(self.records) + len(self.rejected)  # the rows a recipe uses (not those it left out)
 
 
 def import_file(path: Path, fmt: str, *, lang: str | None = None, source: str | None = None,

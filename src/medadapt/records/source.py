@@ -11,6 +11,8 @@ from pydantic import Field
 from medadapt.records.importers import ImportResult, import_file
 from medadapt.records.mapping import is_kind, load_mapping, shipped_mappings
 from medadapt.records.quarantine import FirstIds
+from medadapt.records.select import seen_values, select
+from medadapt.errors import DataError
 from medadapt.strict import StrictModel
 
 
@@ -24,6 +26,13 @@ class RecordFile(StrictModel):
     mapping: str | None = Field(None, description="A mapping YAML file of your own (overrides `format`).")
     source: str | None = Field(None, description="Override the records' `source` (for mixing and licences).")
     lang: str | None = Field(None, description="Override the records' language.")
+    where: dict[str, str | list[str]] | None = Field(
+        None, description="Use only records whose fields have these values, e.g. `{meta.Source: پزشکی اسفند 402}` "
+                          "(a field, or `meta.<column>` for a column the mapping keeps; compared with Arabic/Persian "
+                          "letter variants folded). Others are left out and counted, not quarantined.")
+    fraction: float | None = Field(
+        None, gt=0, le=1, description="Use this seeded share of the file's records (chosen by record id and the "
+                                      "recipe's seed, not by position), e.g. 0.6 for 60 % of a corpus.")
 
     @property
     def reader(self) -> str:
@@ -40,7 +49,17 @@ class RecordFile(StrictModel):
         """The user's own mapping file, which a stage reads (and fingerprints) beside the data."""
         return self.mapping if self.mapping and self.mapping not in shipped_mappings() else None
 
-    def read(self, path: Path, *, base_dir: Path | None, stage: str, ids: FirstIds | None = None) -> ImportResult:
-        """``path`` (this source's resolved path) through the one importer, with the recipe's overrides."""
-        return import_file(path, self.reader, lang=self.lang, source=self.source, base_dir=base_dir, stage=stage,
-                           ids=ids)
+    def read(self, path: Path, *, base_dir: Path | None, stage: str, ids: FirstIds | None = None,
+             seed: int = 0) -> ImportResult:
+        """``path`` (this source's resolved path) through the one importer, with the recipe's overrides, then
+        ``where`` and ``fraction`` (``seed``: the recipe's)."""
+        result = import_file(path, self.reader, lang=self.lang, source=self.source, base_dir=base_dir, stage=stage,
+                             ids=ids)
+        if self.where or self.fraction is not None:
+            chosen = select(result.records, self.where, self.fraction, seed)
+            if result.records and not chosen.records and self.where:
+                found = seen_values(result.records, self.where)
+                raise DataError(f"matched none of its {len(result.records)} records ({found})", file=self.path,
+                                field="where")
+            result.records, result.left_out = chosen.records, chosen.left_out
+        return result

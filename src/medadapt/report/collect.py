@@ -17,6 +17,8 @@ def collect(run: RunDir, section_templates: set[str]) -> dict[str, Any]:
     """Context for the templates: the manifest, and for every stage that is done what it left in its folder,
     read the same way for each: ``stats[stage]`` (its ``stats.json``), ``report[stage]`` (its ``report.json``,
     the tables its section renders) and ``plots[stage]`` (the names of its PNGs); None where a file is absent.
+    ``by_language[stage]`` is the ``by_language`` table either file holds (``{lang: {column: value}}``, the
+    same columns in every row), which the report shows after the stage's section; None where neither has one.
 
     ``sections`` lists, in run order, the stages that have a report template; a stage joins the report by
     leaving those files in its folder and shipping ``templates/sections/<stage>.*.j2``.
@@ -30,4 +32,7 @@ def collect(run: RunDir, section_templates: set[str]) -> dict[str, Any]:
     context["stats"] = {name: _json(run.stage_dir(name) / "stats.json") for name in stages}
     context["report"] = {name: _json(run.stage_dir(name) / "report.json") for name in stages}
     context["plots"] = {name: sorted(p.name for p in run.stage_dir(name).glob("*.png")) for name in stages}
+    context["by_language"] = {name: next((left["by_language"] for left in (context["stats"][name],
+                                          context["report"][name]) if isinstance(left, dict) and left.get("by_language")), None)
+                              for name in stages}
     return context

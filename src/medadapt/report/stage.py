@@ -16,7 +16,10 @@ class ReportStage(Stage):
     summary = "the HTML and Markdown report from what the other stages left."
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
-        """Every earlier stage's folder: the report is re-made when any of them changes."""
+        """Every earlier stage's folder: the report is re-made when any of them changes (none before the
+        run's first stage: ``--plan`` on a new run)."""
+        if not run.root.is_dir():
+            return {}
         return {p.name: p for p in sorted(run.root.iterdir())
                 if p.is_dir() and not p.name.startswith(".") and p.name != self.name}
 

@@ -20,6 +20,7 @@ from medadapt.errors import MedadaptError, RunError
 from medadapt.recipe import Recipe, recipe_hash
 from medadapt.runs.hashing import hash_json, hash_path
 from medadapt.runs.manifest import Manifest, StageRecord, now, package_versions
+from medadapt.runs.processes import is_main, on_main, share
 from medadapt.runs.reads import RecipeReads, changed_paths, tracked
 from medadapt.runs.stage import RunDir, Stage, StageContext
 
@@ -138,10 +139,50 @@ def run_stages(
 
     ``road`` is the recipe's whole road when ``stages`` is a part of it (a stage command), so that a missing
     input can name the stage that makes it.
+
+    Under a multi-process launch (``medadapt.runs.processes``) the main process decides what runs, keeps the
+    manifest and the run folder, and runs each stage; the other processes wait for it, joining in only the
+    stages that run in every process (``Stage.every_process``: training, sharded evaluation), whose files the
+    main process alone writes.
     """
-    console = console or Console()
     _check_force(stages, force)
     run = RunDir(runs_root / recipe.name)
+    # under a multi-process launch the main process decides, writes and reports; the others stay silent
+    console = (console or Console()) if is_main() else Console(quiet=True)
+    manifest = on_main(lambda: _open_run(run, recipe, recipe_path))
+    recipe_dir = recipe_path.resolve().parent
+    skipped: list[str] = []
+
+    for stage in stages:
+        reads = RecipeReads()
+        view = tracked(recipe, reads)
+        paths = stage.inputs(view, recipe_dir, run)
+        out, partial = run.stage_dir(stage.name), run.partial_dir(stage.name)
+        record = on_main(lambda: _start(stage, paths, manifest, recipe, recipe_path, run, stages, road, force,
+                                        console))
+        if record is None:
+            skipped.append(stage.name)
+            continue
+        started = time.perf_counter()
+        summary = None
+        if is_main() or stage.every_process:
+            try:
+                summary = stage.run(StageContext(view, recipe_dir, run, partial, console))
+            except BaseException as exc:
+                if is_main():
+                    record.status = "failed"
+                    record.error = exc.one_line() if isinstance(exc, MedadaptError) else f"{type(exc).__name__}: {exc}"
+                    record.ended_at = now()
+                    manifest.save(run.manifest_path)
+                raise
+        on_main(lambda: _finish(stage, record, summary, reads, manifest, run, time.perf_counter() - started, console))
+    if not is_main():
+        manifest = Manifest.load(run.manifest_path, recipe.name)
+    return RunResult(manifest, run, share(skipped))
+
+
+def _open_run(run: RunDir, recipe: Recipe, recipe_path: Path) -> Manifest:
+    """Create the run folder; the manifest with this run's recipe and versions; ``recipe.yaml`` as run."""
     run.root.mkdir(parents=True, exist_ok=True)
     manifest = Manifest.load(run.manifest_path, recipe.name)
     manifest.recipe_file = str(recipe_path.resolve())
@@ -150,48 +191,43 @@ def run_stages(
     run.recipe_path.write_text(
         yaml.safe_dump(recipe.model_dump(mode="json"), allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
-    recipe_dir = recipe_path.resolve().parent
-    skipped: list[str] = []
+    return manifest
 
-    for stage in stages:
-        reads = RecipeReads()
-        view = tracked(recipe, reads)
-        paths = stage.inputs(view, recipe_dir, run)
-        inputs = _hash_inputs(paths)
-        if any(digest is None for digest in inputs.values()):
-            raise _missing_inputs_error(stage, paths, inputs, run, road or stages, recipe_path)
-        out = run.stage_dir(stage.name)
-        record = manifest.stages.get(stage.name)
-        reasons = reasons_to_run(stage, record, recipe, inputs, out)
-        if stage.name not in force and not reasons:
-            console.print(f"[green]✓[/green] {stage.name}: unchanged since {record.ended_at}, skipped")
-            skipped.append(stage.name)
-            continue
 
-        partial = run.partial_dir(stage.name)
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        record = StageRecord(status="running", version=stage.version, inputs=inputs, started_at=now())
-        manifest.stages[stage.name] = record
-        manifest.save(run.manifest_path)
-        console.rule(f"[bold]{stage.name}")
-        started = time.perf_counter()
-        try:
-            record.summary = stage.run(StageContext(view, recipe_dir, run, partial, console))
-        except BaseException as exc:
-            record.status = "failed"
-            record.error = exc.one_line() if isinstance(exc, MedadaptError) else f"{type(exc).__name__}: {exc}"
-            record.ended_at = now()
-            manifest.save(run.manifest_path)
-            raise
-        shutil.rmtree(out, ignore_errors=True)
-        partial.rename(out)
-        record.reads = dict(sorted(reads.paths.items()))
-        record.fingerprint = _fingerprint(stage, record.reads, inputs)
-        record.output_hash = hash_path(out)
-        record.status = "done"
-        record.ended_at = now()
-        record.seconds = round(time.perf_counter() - started, 2)
-        manifest.save(run.manifest_path)
-        console.print(f"[green]✓[/green] {stage.name}: done in {record.seconds:.1f} s → {out}")
-    return RunResult(manifest, run, skipped)
+def _start(stage: Stage, paths: dict[str, Path], manifest: Manifest, recipe: Recipe, recipe_path: Path, run: RunDir,
+           stages: list[Stage], road: list[Stage] | None, force: set[str], console: Console) -> StageRecord | None:
+    """The stage's record, marked running, with an empty partial folder to write into; None when it is
+    current (skipped). A missing input is an error naming the stage that makes it."""
+    inputs = _hash_inputs(paths)
+    if any(digest is None for digest in inputs.values()):
+        raise _missing_inputs_error(stage, paths, inputs, run, road or stages, recipe_path)
+    record = manifest.stages.get(stage.name)
+    reasons = reasons_to_run(stage, record, recipe, inputs, run.stage_dir(stage.name))
+    if stage.name not in force and not reasons:
+        console.print(f"[green]✓[/green] {stage.name}: unchanged since {record.ended_at}, skipped")
+        return None
+    partial = run.partial_dir(stage.name)
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    record = StageRecord(status="running", version=stage.version, inputs=inputs, started_at=now())
+    manifest.stages[stage.name] = record
+    manifest.save(run.manifest_path)
+    console.rule(f"[bold]{stage.name}")
+    return record
+
+
+def _finish(stage: Stage, record: StageRecord, summary: dict | None, reads: RecipeReads, manifest: Manifest,
+            run: RunDir, seconds: float, console: Console) -> None:
+    """Make the stage's output appear (partial folder renamed) and record it as done."""
+    out = run.stage_dir(stage.name)
+    shutil.rmtree(out, ignore_errors=True)
+    run.partial_dir(stage.name).rename(out)
+    record.summary = summary or {}
+    record.reads = dict(sorted(reads.paths.items()))
+    record.fingerprint = _fingerprint(stage, record.reads, record.inputs)
+    record.output_hash = hash_path(out)
+    record.status = "done"
+    record.ended_at = now()
+    record.seconds = round(seconds, 2)
+    manifest.save(run.manifest_path)
+    console.print(f"[green]✓[/green] {stage.name}: done in {record.seconds:.1f} s → {out}")

@@ -69,6 +69,9 @@ class Stage(ABC):
     summary: ClassVar[str] = ""
     #: Bump when the stage's output format or algorithm changes, so old outputs are not reused.
     version: ClassVar[str] = "1"
+    #: Under a multi-process launch, run in every process (each trains or scores its share), not in the main
+    #: one alone while the others wait; such a stage writes files from the main process only.
+    every_process: ClassVar[bool] = False
 
     @abstractmethod
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from medadapt.serve.safety import Reply
+from medadapt.serve.safety import Notice, Reply
 
 
 class APIError(Exception):
@@ -95,6 +95,12 @@ def usage(reply: Reply) -> dict[str, int]:
 def metadata(reply: Reply) -> dict[str, Any]:
     """What the safety layer did (``medadapt`` in a response): its interventions and the reply's language."""
     return {"interventions": reply.interventions, "language": reply.lang}
+
+
+def notice_mark(piece: str) -> dict[str, Any]:
+    """A stream chunk's marker for text the safety layer added (``medadapt: {"part": "guidance" | "disclaimer"
+    | "note"}``), so a page can show it apart; the model's own words carry none. OpenAI clients ignore the field."""
+    return {"medadapt": {"part": piece.kind}} if isinstance(piece, Notice) else {}
 
 
 SSE_DONE = "data: [DONE]\n\n"

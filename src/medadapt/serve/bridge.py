@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from medadapt.llm.streaming import StopFlag
-from medadapt.serve.api import SSE_DONE, APIError, Completion, metadata, sse
+from medadapt.serve.api import SSE_DONE, APIError, Completion, metadata, notice_mark, sse
 from medadapt.serve.safety import Reply
 
 log = logging.getLogger("medadapt.serve")
@@ -100,9 +100,9 @@ class Exchange:
 
     async def events(self, completion: Completion, is_disconnected: Callable[[], Awaitable[bool]],
                      include_usage: bool) -> AsyncIterator[str]:
-        """The reply as server-sent events: the role, each piece, the finish reason with the safety metadata,
-        the usage when asked, ``[DONE]``. A failure mid-stream is an error event (the status is already
-        sent); a client that went away ends the stream."""
+        """The reply as server-sent events: the role, each piece (the safety layer's marked), the finish reason
+        with the safety metadata, the usage when asked, ``[DONE]``. A failure mid-stream is an error event (the
+        status is already sent); a client that went away ends the stream."""
         try:
             yield completion.chunk({"role": "assistant", "content": ""})
             while True:
@@ -111,10 +111,12 @@ class Exchange:
                     log.info("client went away; generation stopped")
                     return
                 if kind == "piece":
-                    yield completion.chunk({"content": value})
-                elif kind == "error":
+                    yield completion.chunk({"content": value}, **notice_mark(value))
+                elif kind == "error":  # an APIError (guard mode's upstream) is the client's as it stands
                     log.error("generation failed: %r", value)
-                    yield sse(APIError(500, f"generation failed: {value}", "server_error").body())
+                    error = value if isinstance(value, APIError) else APIError(500, f"generation failed: {value}",
+                                                                               "server_error")
+                    yield sse(error.body())
                     return
                 else:
                     break

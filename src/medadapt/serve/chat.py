@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from medadapt.llm.llamacpp import LlamaCppGenerator, is_gguf
 from medadapt.llm.streaming import Generator, GenParams, StopFlag
 from medadapt.serve.model_info import MODEL_INFO_FILE, ModelInfo, read_model_info
 from medadapt.recipe import load_run_recipe
@@ -42,7 +42,7 @@ def chat_target(target: str, chat_template: str | None = None) -> ChatTarget:
         description = f"{model} + adapter from {path}" if adapter else model
         info = ModelInfo.from_recipe(recipe)
         return ChatTarget(model, adapter, info.chat.model_copy(), description, info.languages, path, info)
-    info = read_model_info(path) if path.is_dir() else None
+    info = read_model_info(path) if path.is_dir() else read_model_info(path.parent) if is_gguf(path) else None
     if info is not None:
         return ChatTarget(target, None, info.chat.model_copy(), f"{target} (run {info.run}: its chat settings from "
                           f"{MODEL_INFO_FILE})", info.languages, info=info)
@@ -76,10 +76,9 @@ class ChatSession:
     """A conversation: history kept within the context window, each answer streamed through the safety layer
     (``safety=None`` turns it off)."""
 
-    def __init__(self, model: Any, tokenizer: Any, settings: ChatSection, safety: SafetyLayer | None = None):
-        self.generator = Generator(model, tokenizer)
-        self.model = model
-        self.tokenizer = tokenizer
+    def __init__(self, generator: Generator | LlamaCppGenerator, settings: ChatSection,
+                 safety: SafetyLayer | None = None):
+        self.generator = generator
         self.settings = settings
         self.safety = safety
         self.system_prompt = settings.system_prompt

@@ -23,32 +23,39 @@ RTL_HELP = ("How right-to-left (Persian, Arabic) lines are shown: visual = reord
             "auto = visual on a terminal not known to do bidi itself.")
 
 
+COUNTRY_HELP = ("ISO 3166-1 code whose emergency numbers the safety guidance names (IR, FR, US, ...); default: "
+                "the recipe's chat.country.")
+
+
 class ServeError(MedadaptError):
     """A serve/chat option that cannot work."""
 
 
 def _safety(languages: list[str], enabled: bool, safety_dir: Optional[Path], disclaimer: str,
-            log_file: Optional[Path]):
+            log_file: Optional[Path], country: Optional[str] = None):
     from medadapt.serve.safety import SafetyLayer, load_packs
 
     if not enabled:
         return None
     return SafetyLayer(load_packs(safety_dir), languages=languages or (),
-                       disclaimer=disclaimer, log_file=log_file)
+                       disclaimer=disclaimer, log_file=log_file, country=country)
 
 
-def _load(target: str, chat_template: Optional[str]):
-    from medadapt.models.chat import load_chat_model
+def _load(target: str, chat_template: Optional[str], model_id: Optional[str] = None):
+    """(chat target, loaded generator: llama.cpp for a .gguf file, else transformers), the generator named
+    ``model_id`` or else after the run (or the target)."""
+    from medadapt.llm.generators import load_generator
     from medadapt.models.templates import load_chat_template
     from medadapt.serve.chat import chat_target
 
     spec = chat_target(target, chat_template)
     template = load_chat_template(chat_template)
+    name = model_id or (spec.run_dir.name if spec.run_dir else Path(target).name or target)
     with err_console.status(f"Loading {escape(spec.description)}…"):
-        model, tokenizer = load_chat_model(spec.model, spec.adapter, template)
+        generator = load_generator(spec.model, spec.adapter, template, name)
     if spec.note:  # once the model loaded: a reference that resolves to nothing gets its own one-line error
         err_console.print(spec.note, markup=False, highlight=False, soft_wrap=True)
-    return spec, model, tokenizer
+    return spec, generator
 
 
 def terminal_does_bidi() -> bool:
@@ -111,19 +118,20 @@ def chat(
     safety: Annotated[bool, typer.Option("--safety/--no-safety", help="The medical safety layer (red flags, disclaimer, language guard).")] = True,
     safety_dir: Annotated[Optional[Path], typer.Option(help="A folder of <lang>.yaml safety packs that add or replace the shipped ones.")] = None,
     rtl: Annotated[str, typer.Option(help=RTL_HELP)] = "auto",
+    country: Annotated[Optional[str], typer.Option(help=COUNTRY_HELP)] = None,
 ) -> None:
     """Talk to the trained model. Commands: /reset, /system TEXT, /save FILE, /exit. Ctrl-C stops an answer."""
     from medadapt.serve.chat import ChatSession
 
     if rtl not in ("auto", "visual", "logical"):
         raise ServeError("--rtl must be auto, visual or logical")
-    spec, model, tokenizer = _load(target, chat_template)
+    spec, generator = _load(target, chat_template)
     if max_new_tokens:
         spec.settings.max_new_tokens = max_new_tokens
     if temperature is not None:
         spec.settings.temperature = temperature
-    layer = _safety(spec.languages, safety, safety_dir, "first", None)
-    session = ChatSession(model, tokenizer, spec.settings, layer)
+    layer = _safety(spec.languages, safety, safety_dir, "first", None, country or spec.settings.country)
+    session = ChatSession(generator, spec.settings, layer)
     if system is not None:
         session.system_prompt = system
     interactive = sys.stdin.isatty()
@@ -189,13 +197,27 @@ def _describe(event: dict[str, Any]) -> str:
     return json.dumps(event, ensure_ascii=False)
 
 
+def _upstream(url: str, model: Optional[str], key_env: Optional[str], timeout_s: float, connections: int):
+    """Guard mode's model: ``model`` (default: the first the upstream lists) on the server at ``url``."""
+    from medadapt.serve.upstream import UpstreamModel, upstream_models
+
+    if not url.startswith(("http://", "https://")):
+        raise ServeError(f"--upstream {url!r}: expected the server's base URL, e.g. http://127.0.0.1:8001/v1")
+    key = None
+    if key_env:
+        key = os.environ.get(key_env)
+        if not key:
+            raise ServeError(f"--upstream-key-env {key_env}: that environment variable is not set")
+    return UpstreamModel(url, model or upstream_models(url, key, timeout_s)[0], key, timeout_s, connections)
+
+
 def serve(
-    target: Annotated[str, typer.Argument(help="A run directory (runs/<name>), an exported model, or a model alias/directory.")],
+    target: Annotated[Optional[str], typer.Argument(help="A run directory (runs/<name>), an exported model, or a model alias/directory; none with --upstream.")] = None,
     host: Annotated[str, typer.Option(help="Address to bind. Default loopback only; another host only when you ask.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535)] = 8000,
     api_key: Annotated[Optional[str], typer.Option(envvar="MEDADAPT_API_KEY", help="Require Authorization: Bearer KEY (or set MEDADAPT_API_KEY).")] = None,
-    model_id: Annotated[Optional[str], typer.Option(help="The model name clients use; default: the run's name.")] = None,
-    max_concurrent: Annotated[int, typer.Option(min=1, help="Generations at once.")] = 1,
+    model_id: Annotated[Optional[str], typer.Option(help="The model name clients use; default: the run's name (guard mode: the upstream model's).")] = None,
+    max_concurrent: Annotated[Optional[int], typer.Option(min=1, help="Generations at once; default 1 for a local model, 8 in guard mode.")] = None,
     max_queue: Annotated[int, typer.Option(min=0, help="Requests waiting for a slot; more get 429.")] = 8,
     max_tokens: Annotated[int, typer.Option(min=1, help="The largest max_tokens a request may ask for.")] = 1024,
     max_messages: Annotated[int, typer.Option(min=1, help="Most messages in one request.")] = 64,
@@ -205,37 +227,59 @@ def serve(
     safety_dir: Annotated[Optional[Path], typer.Option(help="A folder of <lang>.yaml safety packs that add or replace the shipped ones.")] = None,
     disclaimer: Annotated[str, typer.Option(help="Disclaimer on the first reply of a conversation, every reply, or off.")] = "first",
     safety_log: Annotated[Optional[Path], typer.Option(help="Also append every safety intervention to this JSONL file.")] = None,
+    upstream: Annotated[Optional[str], typer.Option(help="Guard mode: put the safety layer in front of this OpenAI-compatible server (its base URL with /v1: vLLM, llama.cpp, Ollama, a hosted API) instead of serving a local model.")] = None,
+    upstream_model: Annotated[Optional[str], typer.Option(help="Guard mode: the upstream model to use; default: the first its /v1/models lists.")] = None,
+    upstream_key_env: Annotated[Optional[str], typer.Option(help="Guard mode: the environment variable holding the upstream's API key (never put the key itself on the command line).")] = None,
+    upstream_timeout: Annotated[float, typer.Option(min=0.1, help="Guard mode: seconds to wait for the upstream to connect or send its next bytes; then 504.")] = 120.0,
+    country: Annotated[Optional[str], typer.Option(help=COUNTRY_HELP)] = None,
 ) -> None:
-    """An OpenAI-compatible server: POST /v1/chat/completions (streaming or not), GET /v1/models, GET /health."""
-    from medadapt.llm.streaming import Generator
+    """An OpenAI-compatible server: POST /v1/chat/completions (streaming or not), GET /v1/models, GET /health.
+    With --upstream, guard mode: the same server and safety layer in front of another OpenAI-compatible server."""
     from medadapt.serve.planner import ServeConfig
     from medadapt.serve.server import create_app, is_loopback, run_server
 
     if disclaimer not in ("first", "always", "off"):
         raise ServeError("--disclaimer must be first, always or off")
-    spec, model, tokenizer = _load(target, chat_template)
-    name = model_id or (spec.run_dir.name if spec.run_dir else Path(target).name or target)
-    s = spec.settings
-    config = ServeConfig(model_id=name, api_key=api_key, max_request_bytes=max_request_bytes, max_messages=max_messages,
-                         max_tokens_limit=max_tokens, default_max_tokens=min(s.max_new_tokens, max_tokens),
-                         max_concurrent=max_concurrent, max_queue=max_queue, temperature=s.temperature, top_p=s.top_p,
-                         repetition_penalty=s.repetition_penalty, system_prompt=s.system_prompt)
-    layer = _safety(spec.languages, safety, safety_dir, disclaimer, safety_log)
+    if (target is None) == (upstream is None):
+        raise ServeError("give a model to serve (a run, an export, a model) or --upstream URL" +
+                         (", not both" if target else ""))
+    limits = dict(api_key=api_key, max_request_bytes=max_request_bytes, max_messages=max_messages,
+                  max_tokens_limit=max_tokens, max_queue=max_queue)
+    if upstream:
+        generator = _upstream(upstream, upstream_model, upstream_key_env, upstream_timeout, max_concurrent or 8)
+        name = model_id or generator.model
+        config = ServeConfig(model_id=name, max_concurrent=max_concurrent or 8,
+                             default_max_tokens=min(ServeConfig.default_max_tokens, max_tokens), **limits)
+        languages, description = [], f"guard mode in front of {upstream}, model {generator.model}"
+    else:
+        spec, generator = _load(target, chat_template, model_id)
+        name = generator.model_id
+        s = spec.settings
+        config = ServeConfig(model_id=name, default_max_tokens=min(s.max_new_tokens, max_tokens),
+                             max_concurrent=max_concurrent or 1, temperature=s.temperature, top_p=s.top_p,
+                             repetition_penalty=s.repetition_penalty, system_prompt=s.system_prompt, **limits)
+        languages, description = spec.languages, spec.description
+        country = country or s.country
+    layer = _safety(languages, safety, safety_dir, disclaimer, safety_log, country)
     _log_interventions()
-    app = create_app(Generator(model, tokenizer, name), config, layer)
+    app = create_app(generator, config, layer)
     if not is_loopback(host):
         err_console.print(f"[yellow]Listening on {host}: reachable from other machines"
                           + ("" if api_key else " and WITHOUT an API key (--api-key)") + ".[/yellow]")
-    console.print(f"[bold]medadapt serve[/bold] · model [bold]{escape(name)}[/bold] ({escape(spec.description)})\n"
+    console.print(f"[bold]medadapt serve[/bold] · model [bold]{escape(name)}[/bold] ({escape(description)})\n"
                   f"OpenAI base URL: http://{host}:{port}/v1" + ("  (Bearer key required)" if api_key else "")
                   + ("" if layer else "\n[yellow]The safety layer is off.[/yellow]"))
-    run_server(app, host, port)
+    try:
+        run_server(app, host, port)
+    finally:
+        if upstream:
+            generator.close()
 
 
 def export(
     run: Annotated[Path, typer.Argument(help="A run directory (runs/<name>) with a trained model.")],
     to: Annotated[Path, typer.Option("--to", help="The folder to write (a Hugging Face model directory).")],
-    gguf: Annotated[bool, typer.Option("--gguf", help="Also write a GGUF file (needs llama.cpp's converter).")] = False,
+    gguf: Annotated[Optional[list[str]], typer.Option("--gguf", help="Also write DIR/model-TYPE.gguf and an Ollama Modelfile; TYPE: f16, q8_0, q4_k_m (repeat or comma-separate for several; needs the llamacpp extra).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the folder if it exists.")] = False,
     licence: Annotated[Optional[list[str]], typer.Option("--licence", help="SOURCE=LICENCE for the model card (repeatable).")] = None,
 ) -> None:
@@ -248,12 +292,11 @@ def export(
         if not sep or not source.strip() or not text.strip():
             raise ServeError(f"--licence {item!r}: expected SOURCE=LICENCE")
         licences[source.strip()] = text.strip()
-    outcome = export_run(run, to, gguf=gguf, force=force, licences=licences,
+    kinds = [kind.strip().lower() for item in gguf or [] for kind in item.split(",") if kind.strip()]
+    outcome = export_run(run, to, gguf=kinds, force=force, licences=licences,
                          log=lambda m: console.print(f"[dim]{m}[/dim]"))
     console.print(f"[green]✓[/green] exported to [bold]{outcome['dir']}[/bold] (model card: {outcome['dir']}/README.md)")
-    if outcome["gguf"]:
-        console.print(f"[green]✓[/green] GGUF: {outcome['gguf']}")
-    if outcome["gguf_message"]:
-        from medadapt.serve.export import ExportError
-
-        raise ExportError(f"GGUF not written: {outcome['gguf_message']}")
+    for path in outcome["gguf"]:
+        console.print(f"[green]✓[/green] GGUF: {path}  (medadapt chat {path})")
+    if outcome["modelfile"]:
+        console.print(f"[green]✓[/green] Ollama: ollama create NAME -f {outcome['modelfile']}")

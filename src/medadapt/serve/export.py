@@ -1,15 +1,11 @@
 """``medadapt export RUN --to DIR``: a merged Hugging Face model directory with a model card written from
-the run's own files (manifest, recipe, data stats, training summary, evaluation results), and GGUF where a
-converter is available."""
+the run's own files (manifest, recipe, data stats, training summary, evaluation results), and on request GGUF
+files (``serve.gguf``) with an Ollama Modelfile (``serve.modelfile``) beside them."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -128,41 +124,20 @@ def render_card(context: dict[str, Any]) -> str:
     return env.get_template("model_card.md.j2").render(**context)
 
 
-@dataclass
-class GGUFConverter:
-    command: list[str]
-    description: str
-
-
-def find_gguf_converter() -> GGUFConverter | None:
-    """llama.cpp's ``convert_hf_to_gguf.py``: $LLAMA_CPP_DIR, or on PATH."""
-    candidates = []
-    if os.environ.get("LLAMA_CPP_DIR"):
-        candidates.append(Path(os.environ["LLAMA_CPP_DIR"]) / "convert_hf_to_gguf.py")
-    for name in ("convert_hf_to_gguf.py", "convert-hf-to-gguf.py"):
-        found = shutil.which(name)
-        if found:
-            candidates.append(Path(found))
-    for path in candidates:
-        if path.is_file():
-            return GGUFConverter([sys.executable, str(path)], str(path))
-    return None
-
-
-GGUF_HELP = ("--gguf needs llama.cpp's converter (convert_hf_to_gguf.py), which no PyPI package ships: "
-             "git clone https://github.com/ggml-org/llama.cpp, pip install -r llama.cpp/requirements/"
-             "requirements-convert_hf_to_gguf.txt, then set LLAMA_CPP_DIR=/path/to/llama.cpp (or put the script on "
-             "PATH) and run the export again. The Hugging Face directory was written.")
-
-
-def export_run(run: Path, to: Path, *, gguf: bool = False, force: bool = False,
+def export_run(run: Path, to: Path, *, gguf: list[str] | None = None, force: bool = False,
                licences: dict[str, str] | None = None, log=print) -> dict[str, Any]:
     """Write ``to``: the merged model (safetensors, tokenizer, chat template), medadapt.json (the run's chat
     settings, for ``medadapt chat DIR``), README.md (the model card), and medadapt/ (recipe, manifest, data
-    stats, training summary, evaluation results)."""
+    stats, training summary, evaluation results); with ``gguf`` (types: f16, q8_0, q4_k_m) also
+    ``model-<type>.gguf`` and an Ollama ``Modelfile`` for the first type. A GGUF failure raises after the
+    Hugging Face directory is in place."""
     run = Path(run)
     if not (run / "manifest.json").is_file() or not (run / "recipe.yaml").is_file():
         raise RunError("not a run directory (no manifest.json / recipe.yaml)", file=str(run))
+    if gguf:
+        from medadapt.serve.gguf import check_types
+
+        check_types(gguf)
     if to.exists() and any(to.iterdir()):
         if not force:
             raise ExportError("the folder exists and is not empty; add --force to replace it", file=str(to))
@@ -196,19 +171,20 @@ def export_run(run: Path, to: Path, *, gguf: bool = False, force: bool = False,
         to.rmdir()
     partial.rename(to)
 
-    outcome: dict[str, Any] = {"dir": str(to), "gguf": None, "gguf_message": None}
+    outcome: dict[str, Any] = {"dir": str(to), "gguf": [], "modelfile": None}
     if gguf:
-        converter = find_gguf_converter()
-        if converter is None:
-            outcome["gguf_message"] = GGUF_HELP
-        else:
-            target = to / f"{to.name}.gguf"
-            done = subprocess.run([*converter.command, str(to), "--outfile", str(target), "--outtype", "f16"],
-                                  capture_output=True, text=True)
-            if done.returncode != 0:
-                raise ExportError(f"{converter.description} failed: {done.stderr.strip().splitlines()[-1:]}",
-                                  file=str(to))
-            outcome["gguf"] = str(target)
+        from transformers import AutoTokenizer
+
+        from medadapt.serve.gguf import write_ggufs
+        from medadapt.serve.modelfile import write_modelfile
+
+        outcome["gguf"] = [str(p) for p in write_ggufs(to, gguf, log)]
+        family = write_modelfile(to / "Modelfile", Path(outcome["gguf"][0]).name, AutoTokenizer.from_pretrained(to),
+                                 spec.settings)
+        if family is None:
+            log("Modelfile without TEMPLATE: the chat template is of no family medadapt knows; Ollama will use "
+                "the template embedded in the GGUF")
+        outcome["modelfile"] = str(to / "Modelfile")
     return outcome
 
 

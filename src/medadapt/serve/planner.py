@@ -35,9 +35,10 @@ class ServeConfig:
 
 
 class Tokenising(Protocol):
-    """What planning needs of a generator: its prompt tokens for messages and its context window."""
+    """What planning needs of a generator: its prompt tokens for messages and its context window (None: the
+    model runs behind another server, guard mode's upstream, which tokenises and enforces its own)."""
 
-    context_window: int
+    context_window: int | None
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]: ...
 
@@ -93,6 +94,21 @@ def plan_request(req: ChatRequest, config: ServeConfig, generator: Tokenising) -
     if wanted is not None and wanted > config.max_tokens_limit:
         raise APIError(400, f"max_tokens {wanted} is over this server's limit of {config.max_tokens_limit}",
                        param="max_tokens", code="max_tokens_too_large")
+    prompt_ids, room = _prompt_and_room(messages, generator)
+    max_new_tokens = wanted or config.default_max_tokens
+    params = GenParams(
+        max_new_tokens=max_new_tokens if room is None else min(max_new_tokens, room),
+        temperature=config.temperature if req.temperature is None else req.temperature,
+        top_p=config.top_p if req.top_p is None else req.top_p,
+        repetition_penalty=config.repetition_penalty, stop=list(req.stop or []), seed=req.seed,
+    )
+    return Plan(messages, params, prompt_ids)
+
+
+def _prompt_and_room(messages: list[dict[str, str]], generator: Tokenising) -> tuple[list[int], int | None]:
+    """The prompt tokens and the room their context window leaves (nothing to count without a window)."""
+    if generator.context_window is None:
+        return [], None
     try:
         prompt_ids = generator.prompt_ids(messages)
     except Exception as exc:  # noqa: BLE001 - e.g. a template that needs alternating roles
@@ -102,10 +118,4 @@ def plan_request(req: ChatRequest, config: ServeConfig, generator: Tokenising) -
     if room < 1:
         raise APIError(400, f"the messages take {len(prompt_ids)} tokens; this model's context window is "
                             f"{generator.context_window}", param="messages", code="context_length_exceeded")
-    params = GenParams(
-        max_new_tokens=min(wanted or config.default_max_tokens, room),
-        temperature=config.temperature if req.temperature is None else req.temperature,
-        top_p=config.top_p if req.top_p is None else req.top_p,
-        repetition_penalty=config.repetition_penalty, stop=list(req.stop or []), seed=req.seed,
-    )
-    return Plan(messages, params, prompt_ids)
+    return prompt_ids, room

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -31,31 +30,17 @@ from typing import Any, Literal, Protocol
 
 import yaml
 
-from medadapt.errors import MedadaptError
 from medadapt.llm.streaming import Generation, GenParams, StopFlag
-from medadapt.text.fold import LEXICON, LEXICON_PATTERN, fold
-from medadapt.text.keywords import Lexicon
+from medadapt.serve.redflags.detector import Detection, Detector, Finding
+from medadapt.serve.redflags.rules import (Context, RedFlagCategory, SafetyError, guidance, numbers, one_line,
+                                           parse_context, parse_red_flags)
+from medadapt.text.fold import KEYBOARD, Fold, fold
 from medadapt.text.scripts import script_shares
 from medadapt.text.segment import words
 
 log = logging.getLogger("medadapt.safety")
 PACKS_DIR = Path(__file__).with_name("safety")
 DisclaimerMode = Literal["first", "always", "off"]
-
-
-class SafetyError(MedadaptError):
-    """A safety pack that cannot be read."""
-
-
-@dataclass
-class RedFlagCategory:
-    name: str
-    guidance: str
-    rules: list[list[Lexicon]]
-
-    def matches(self, folded: str) -> bool:
-        """Whether any rule has every one of its expressions in ``folded`` (the ``LEXICON`` fold of a text)."""
-        return any(all(p.search(folded) for p in rule) for rule in self.rules)
 
 
 @dataclass
@@ -70,6 +55,10 @@ class LanguagePack:
     emergency_header: str
     disclaimer: str
     red_flags: dict[str, RedFlagCategory]
+    context: Context = Context()
+    country: str | None = None  # ISO 3166-1 code whose numbers the guidance names when the recipe names none
+    crisis_line: str = ""  # added to the suicidal guidance where the country has a crisis line: {crisis}
+    digits: Literal["latin", "persian"] = "latin"  # how the numbers are written in this language's text
     file: str = ""
     cue_letters: str = ""
     cue_words: frozenset[str] = frozenset()
@@ -95,7 +84,8 @@ class LanguagePack:
         letters = 2 * sum(c in self.cue_letters for c in text)
         if not (self.cue_words or self.cue_prefixes):
             return letters  # no need to segment (zh, ja)
-        tokens = [w.casefold() for w in words(text, self.lang)]
+        # words with the keyboard letters folded: Persian typed on an Arabic keyboard (ي, ك) reads as Persian
+        tokens = [fold(w, KEYBOARD).casefold() for w in words(text, self.lang)]
         return (letters + sum(w in self.cue_words for w in tokens)
                 + sum(any(w.startswith(p) and len(w) > len(p) + 1 for p in self.cue_prefixes) for w in tokens))
 
@@ -109,14 +99,7 @@ class LanguagePack:
         missing = [k for k in required if not isinstance(raw, dict) or k not in raw]
         if missing:
             raise SafetyError(f"missing {', '.join(missing)}", file=str(path))
-        flags = {}
-        for name, spec in raw["red_flags"].items():
-            try:
-                rules = [[Lexicon([fold(expr, LEXICON_PATTERN)], regex=True, whole_words=False) for expr in rule]
-                         for rule in spec["rules"]]
-            except (re.error, KeyError, TypeError) as exc:
-                raise SafetyError(f"bad rule: {exc}", file=str(path), field=f"red_flags.{name}") from None
-            flags[name] = RedFlagCategory(name, _one_line(spec["guidance"]), rules)
+        flags = parse_red_flags(raw, path)
         scripts = raw["script"] if isinstance(raw["script"], list) else [raw["script"]]
         try:
             bounds = {script: (float(lo), float(hi)) for script, (lo, hi) in (raw.get("script_bounds") or {}).items()}
@@ -126,32 +109,13 @@ class LanguagePack:
             lang=raw["lang"], name=raw.get("name", raw["lang"]), scripts=tuple(scripts), script_bounds=bounds,
             min_script_share=float(raw.get("min_script_share", 0.75)), guard_window=int(raw.get("guard_window", 40)),
             language_instruction=raw.get("language_instruction", ""), language_note=raw.get("language_note", ""),
-            emergency_header=raw["emergency_header"], disclaimer=_one_line(raw["disclaimer"]),
-            red_flags=flags, file=str(path), cue_letters=raw.get("cue_letters", ""),
-            cue_words=frozenset(w.casefold() for w in raw.get("cue_words") or ()),
+            emergency_header=raw["emergency_header"], disclaimer=one_line(raw["disclaimer"]),
+            red_flags=flags, context=parse_context(raw, path), country=raw.get("country"),
+            crisis_line=one_line(raw.get("crisis_line", "")), digits=raw.get("digits", "latin"),
+            file=str(path), cue_letters=raw.get("cue_letters", ""),
+            cue_words=frozenset(fold(w, KEYBOARD).casefold() for w in raw.get("cue_words") or ()),
             cue_prefixes=tuple(raw.get("cue_prefixes") or ()),
         )
-
-
-def _one_line(text: str) -> str:
-    """A folded YAML block as one line. Text of a language written without spaces (zh, ja) has none where
-    the block broke a line next to one of its characters, so none is put there."""
-    lines = text.split()
-    out = lines[0] if lines else ""
-    for line in lines[1:]:
-        out += ("" if _unspaced(out[-1]) or _unspaced(line[0]) else " ") + line
-    return out
-
-
-def _unspaced(char: str) -> bool:
-    """A character of a script written without spaces between words, or CJK punctuation."""
-    return "\u3000" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or "\uff00" <= char <= "\uffef"
-
-
-@dataclass
-class RedFlag:
-    category: str
-    lang: str  # the lexicon that matched
 
 
 def available_languages() -> set[str]:
@@ -172,6 +136,19 @@ def load_packs(extra_dir: Path | None = None) -> dict[str, LanguagePack]:
 
 class GeneratorLike(Protocol):
     def stream(self, messages: list[dict[str, str]], params: GenParams, stop: StopFlag | None = None) -> Generation: ...
+
+
+class Notice(str):
+    """Text the safety layer adds to an answer, not the model's words: ``kind`` is ``guidance`` (emergency
+    guidance, before the answer), ``disclaimer`` or ``note`` (the language note). A ``str``, so every reader of
+    ``Reply.pieces()`` gets it as text; the server also marks its stream chunks so a page can show it apart."""
+
+    kind: str
+
+    def __new__(cls, text: str, kind: str) -> Notice:
+        notice = super().__new__(cls, text)
+        notice.kind = kind
+        return notice
 
 
 @dataclass
@@ -202,8 +179,12 @@ class Reply:
 class SafetyLayer:
     def __init__(self, packs: dict[str, LanguagePack] | None = None, languages: Sequence[str] = ("en",),
                  disclaimer: DisclaimerMode = "first", red_flags: bool = True, language_guard: bool = True,
-                 log_file: Path | None = None):
+                 log_file: Path | None = None, country: str | None = None, semantic: bool = True):
         self.packs = packs if packs is not None else load_packs()
+        self.country = country
+        if country is not None:
+            numbers(country)  # an unknown country is refused now, not at the first emergency
+        self.detector = Detector(self.packs, semantic=semantic)
         self.default_lang = default_language(languages, self.packs)
         self.disclaimer = disclaimer
         self.check_red_flags = red_flags
@@ -233,15 +214,27 @@ class SafetyLayer:
             candidates = leaders
         return self.default_lang if self.default_lang in candidates else candidates[0]
 
-    def red_flags(self, text: str) -> list[RedFlag]:
-        """Every category raised by ``text`` in any language's lexicon (one entry per category)."""
-        folded = fold(text, LEXICON)
-        found: dict[str, RedFlag] = {}
-        for pack in self.packs.values():
-            for category in pack.red_flags.values():
-                if category.name not in found and category.matches(folded):
-                    found[category.name] = RedFlag(category.name, pack.lang)
-        return list(found.values())
+    def red_flags(self, text: str) -> list[Finding]:
+        """Every category ``text`` raises (one finding each, with its evidence)."""
+        return self.detection(text).findings
+
+    def detection(self, text: str) -> Detection:
+        """What the detector found in ``text`` and what it set aside as negated or past."""
+        return self.detector.detect(text, self.detect_language(text))
+
+    def guidance(self, category: str, lang: str) -> str:
+        """``lang``'s guidance for ``category``, with the numbers of the recipe's country, else of the pack's
+        own, else the default ones."""
+        pack = self.packs[lang]
+        table = numbers(self.country or pack.country)
+        if pack.digits != "latin":
+            table = {key: fold(value, Fold(digits=pack.digits)) for key, value in table.items()}
+        return guidance(pack.red_flags[category], pack.crisis_line, table)
+
+    def disclaimer_text(self, voice: LanguagePack) -> str:
+        """``voice``'s disclaimer with the emergency number where the user is."""
+        number = numbers(self.country or voice.country)["emergency"]
+        return voice.disclaimer.format(emergency=fold(number, Fold(digits=voice.digits)))
 
     def off_script(self, text: str, lang: str) -> tuple[bool, float]:
         """Whether ``text`` drifts out of ``lang``'s script, and the share of its letters in that script."""
@@ -280,22 +273,24 @@ class SafetyLayer:
         pack = self.packs.get(lang)
         voice = pack or self.packs.get(self.default_lang)  # who gives guidance and disclaimer
         if self.check_red_flags and voice is not None:
-            flags = self.red_flags(user)
+            detection = self.detector.detect(user, lang)
+            flags = detection.findings
             if flags:
-                guidance = [voice.emergency_header] + [
-                    (voice.red_flags.get(f.category) or self.packs[f.lang].red_flags[f.category]).guidance
-                    for f in flags
-                ]
+                # in the conversation's language; a category only another pack has, in that pack's
+                texts = [voice.emergency_header] + [
+                    self.guidance(f.category, voice.lang if f.category in voice.red_flags else f.lang) for f in flags]
                 self.record(reply, {"type": "red_flag", "categories": [f.category for f in flags], "lang": voice.lang,
-                                    "matched_lexicons": sorted({f.lang for f in flags}), "action": "guidance_first"})
-                yield "\n".join(guidance) + "\n\n"
+                                    "matched_lexicons": sorted({f.lang for f in flags}), "action": "guidance_first",
+                                    "evidence": [{"category": f.category, "source": f.source, "found": f.evidence}
+                                                 for f in flags], "set_aside": detection.set_aside})
+                yield Notice("\n".join(texts) + "\n\n", "guidance")
         if self.language_guard and pack is not None:
             yield from self._guarded(reply, generator, messages, params, stop, pack)
         else:
             yield from self._plain(reply, generator.stream(messages, params, stop))
         if voice is not None and self._wants_disclaimer(messages):
             self.record(reply, {"type": "disclaimer", "lang": voice.lang})
-            yield "\n\n" + voice.disclaimer
+            yield Notice("\n\n" + self.disclaimer_text(voice), "disclaimer")
 
     def _wants_disclaimer(self, messages: list[dict[str, str]]) -> bool:
         if self.disclaimer == "always":
@@ -362,7 +357,7 @@ class SafetyLayer:
             self.record(reply, {"type": "language_guard", "lang": pack.lang, "script_share": share,
                                 "action": "flagged", "after_release": released, "attempt": attempt})
             if pack.language_note:
-                yield "\n\n" + pack.language_note
+                yield Notice("\n\n" + pack.language_note, "note")
             return
 
 

@@ -1,8 +1,9 @@
 """An OpenAI-compatible server (FastAPI + uvicorn) for a run's model, with the medical safety layer.
 
 Endpoints: ``POST /v1/chat/completions`` (streamed as server-sent events, or one JSON object), ``GET
-/v1/models``, ``GET /health``. Every error is JSON in OpenAI's shape, ``{"error": {"message", "type",
-"param", "code"}}``, so existing clients (the ``openai`` package, web UIs) report it properly.
+/v1/models``, ``GET /health``, and the chat page at ``GET /`` (``serve.webpage``). Every error is JSON in
+OpenAI's shape, ``{"error": {"message", "type", "param", "code"}}``, so existing clients (the ``openai``
+package, web UIs) report it properly.
 
 Generations run one per slot (``max_concurrent``) in worker threads; up to ``max_queue`` more requests
 wait for a slot; beyond that a request gets 429 at once. A client that disconnects stops its generation.
@@ -26,6 +27,8 @@ from medadapt.serve.bridge import Exchange, Slots
 from medadapt.serve.planner import ServeConfig, model_not_found, parse_request, plan_request
 from medadapt.serve.respond import respond
 from medadapt.serve.safety import SafetyLayer
+from medadapt.serve.upstream import UpstreamModel
+from medadapt.serve.webpage import add_page
 
 log = logging.getLogger("medadapt.serve")
 
@@ -36,8 +39,8 @@ def _error_response(error: APIError):
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
-def create_app(generator: Generator, config: ServeConfig, safety: SafetyLayer | None = None):
-    """The FastAPI application serving ``generator`` (a loaded model) under ``config``."""
+def create_app(generator: Generator | UpstreamModel, config: ServeConfig, safety: SafetyLayer | None = None):
+    """The FastAPI application serving ``generator`` (a loaded model, or guard mode's upstream) under ``config``."""
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
@@ -95,7 +98,8 @@ def create_app(generator: Generator, config: ServeConfig, safety: SafetyLayer | 
     @app.get("/health")
     async def health():
         s = slots()
-        return {"status": "ok", "model": config.model_id, "generating": s.active, "waiting": s.waiting,
+        return {"status": "ok", "model": config.model_id, "auth_required": bool(config.api_key),
+                "generating": s.active, "waiting": s.waiting,
                 "max_concurrent": config.max_concurrent, "max_queue": config.max_queue, "served": state["served"]}
 
     @app.get("/v1/models")
@@ -130,6 +134,7 @@ def create_app(generator: Generator, config: ServeConfig, safety: SafetyLayer | 
         include_usage = bool(req.stream_options and req.stream_options.include_usage)
         return exchange.streaming_response(exchange.events(completion, request.is_disconnected, include_usage))
 
+    add_page(app)
     return app
 
 

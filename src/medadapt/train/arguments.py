@@ -13,6 +13,7 @@ from medadapt.train.setup import mixed_precision
 LAUNCH_DIR = Path(__file__).with_name("launch")
 #: recipe `distributed:` → (accelerate config for `accelerate launch`, DeepSpeed JSON for the Trainer or None)
 DISTRIBUTED = {
+    "ddp": ("accelerate_ddp.yaml", None),
     "zero2": ("accelerate_zero2.yaml", "deepspeed_zero2.json"),
     "zero3": ("accelerate_zero3.yaml", "deepspeed_zero3.json"),
     "fsdp": ("accelerate_fsdp.yaml", None),
@@ -20,18 +21,21 @@ DISTRIBUTED = {
 
 
 def distributed_arguments(distributed: str) -> dict[str, Any]:
-    """``deepspeed=<shipped json>`` for ZeRO; nothing for FSDP, which accelerate's config file turns on."""
+    """``deepspeed=<shipped json>`` for ZeRO; nothing for DDP and FSDP, which accelerate's config file turns on."""
     if distributed == "none" or DISTRIBUTED[distributed][1] is None:
         return {}
     return {"deepspeed": str(LAUNCH_DIR / DISTRIBUTED[distributed][1])}
 
 
-def launch_command(distributed: str, recipe: Path, extra: list[str] | None = None) -> list[str]:
-    """The ``accelerate launch`` command line that runs ``medadapt train RECIPE`` on every GPU."""
+def launch_command(distributed: str, recipe: Path, extra: list[str] | None = None,
+                   processes: int | None = None) -> list[str]:
+    """The ``accelerate launch`` command line that runs ``medadapt train RECIPE`` in ``processes`` processes
+    (default: the config file's, one per GPU of an 8-GPU node)."""
     accelerate_config = LAUNCH_DIR / DISTRIBUTED[distributed][0]
     # accelerate launch runs a Python script: the `medadapt` console script installed beside this Python
     script = shutil.which("medadapt") or str(Path(sys.executable).with_name("medadapt"))
-    return ["accelerate", "launch", "--config_file", str(accelerate_config), script, "train", str(recipe),
+    count = ["--num_processes", str(processes)] if processes else []
+    return ["accelerate", "launch", "--config_file", str(accelerate_config), *count, script, "train", str(recipe),
             *(extra or [])]
 
 

@@ -13,13 +13,14 @@ from transformers import TrainerCallback
 
 
 class JsonlLogCallback(TrainerCallback):
-    """Append every logged metric dict (loss, lr, grad-norm…) with its step to ``log.jsonl``."""
+    """Append every logged metric dict (loss, lr, grad-norm…) with its step to ``log.jsonl``: from the main
+    process only, under a multi-process launch (the Trainer logs the loss averaged over all processes)."""
 
     def __init__(self, path: Path):
         self.path = path
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if logs:
+        if logs and state.is_world_process_zero:
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps({"step": state.global_step, **logs}) + "\n")
 

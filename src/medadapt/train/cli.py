@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -21,6 +21,7 @@ def train_options(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print parameters, tokens, steps and memory; train nothing.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint of an interrupted run.")] = False,
     launch: Annotated[bool, typer.Option("--launch", help="Print the `accelerate launch` command for train.distributed.")] = False,
+    processes: Annotated[Optional[int], typer.Option("--processes", min=1, help="With --launch: processes (GPUs) per node; default: the config file's 8.")] = None,
 ) -> StageCall:
     from medadapt.errors import RecipeError
     from medadapt.train.stage import TrainStage
@@ -32,9 +33,10 @@ def train_options(
         from medadapt.train.arguments import launch_command
 
         if recipe.train.distributed == "none":
-            raise RecipeError(str(recipe_path), ["train.distributed: set zero2, zero3 or fsdp to launch on several GPUs"])
+            raise RecipeError(str(recipe_path), ["train.distributed: set ddp, zero2, zero3 or fsdp to launch on several GPUs"])
         extra = ["--runs-dir", str(runs_dir)] + (["--resume"] if resume else [])
-        console.print(shlex.join(launch_command(recipe.train.distributed, recipe_path, extra)), soft_wrap=True)
+        console.print(shlex.join(launch_command(recipe.train.distributed, recipe_path, extra, processes)),
+                      soft_wrap=True, highlight=False)
         return StageCall(None)
     return StageCall(TrainStage(resume=resume))
 

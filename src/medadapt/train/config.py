@@ -115,8 +115,10 @@ class TrainSection(StrictModel):
         True, description="Also write train/merged/: the base with every adapter merged (safetensors, tokenizer, "
         "chat template, generation config)."
     )
-    distributed: Literal["none", "zero2", "zero3", "fsdp"] = Field(
-        "none", description="Multi-GPU set-up used under `accelerate launch` (shipped config files)."
+    distributed: Literal["none", "ddp", "zero2", "zero3", "fsdp"] = Field(
+        "none", description="Multi-GPU set-up used under `accelerate launch` (shipped config files, "
+        "`medadapt train RECIPE --launch` prints the command): ddp (data parallel, the whole model on every GPU: "
+        "LoRA on a model that fits one), zero2 / zero3 (DeepSpeed ZeRO), fsdp (PyTorch FSDP 2)."
     )
 
     def input_references(self) -> list[tuple[str, str]]:

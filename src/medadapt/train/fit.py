@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from medadapt.records.jsonl import write_jsonl
+from medadapt.runs.processes import is_main
 from medadapt.train.config import StageConfig
 
 ADAPTER_DIR = "adapter"
@@ -21,12 +23,16 @@ def last_checkpoint(checkpoints: Path) -> str | None:
 
 
 def rewind_log(log: Path, step: int) -> list[dict[str, Any]]:
-    """Drop log rows written after checkpoint ``step`` (the killed run's lost steps); return the rest."""
+    """Drop log rows written after checkpoint ``step`` (the killed run's lost steps); return the rest.
+
+    Every process reads the log, the main one rewrites it (atomically: a process reading it meanwhile sees the
+    old rows or the kept ones, and keeps the same rows of either)."""
     if not log.is_file():
         return []
     rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
     kept = [row for row in rows if row["step"] <= step]
-    log.write_text("".join(json.dumps(row) + "\n" for row in kept), encoding="utf-8")
+    if is_main():
+        write_jsonl(log, kept)
     return kept
 
 
@@ -41,6 +47,8 @@ def fit(trainer: Any, work: Path, log: Path, resume: bool, has_dev: bool, tokens
     """Train (resuming from ``work``'s last checkpoint when asked and one exists) and return the numbers.
 
     tokens/s counts the tokens of the examples this process trained on (after a resume: since the resume).
+    Under a multi-process launch every process calls it (evaluation and training are collective) and gets the
+    same numbers: the Trainer averages the logged loss over the processes.
     """
     checkpoint = last_checkpoint(work) if resume else None
     step = int(Path(checkpoint).name.rsplit("-", 1)[1]) if checkpoint else 0
@@ -48,10 +56,17 @@ def fit(trainer: Any, work: Path, log: Path, resume: bool, has_dev: bool, tokens
         kept = rewind_log(log, step)
     else:
         kept = []
-        log.unlink(missing_ok=True)
+        if is_main():
+            log.unlink(missing_ok=True)
     before = [row["eval_loss"] for row in kept if row["step"] == 0 and "eval_loss" in row]
-    dev_loss_before = before[0] if before else (trainer.evaluate()["eval_loss"] if has_dev else None)
+    # The dev loss before training is measured inside train() (eval_on_start), after the Trainer has wrapped the
+    # model for distributed training: an evaluate() before train() leaves it unwrapped under DDP, and every
+    # process then trains alone, its gradients never averaged with the others' (transformers 5.23).
+    trainer.args.eval_on_start = has_dev and not before
     result = trainer.train(resume_from_checkpoint=checkpoint)
+    if has_dev and not before:
+        before = [row["eval_loss"] for row in trainer.state.log_history if "eval_loss" in row][:1]
+    dev_loss_before = before[0] if before else None
     dev_loss_after = trainer.evaluate()["eval_loss"] if has_dev else None
     seconds = result.metrics.get("train_runtime", 0.0)
     args = trainer.args
@@ -70,8 +85,9 @@ def fit(trainer: Any, work: Path, log: Path, resume: bool, has_dev: bool, tokens
 def save_trained(trainer: Any, tokenizer: Any, out: Path, full: bool) -> Path:
     """The adapter (PEFT) or, for full fine-tuning, the whole model, with its tokenizer."""
     target = out / (FULL_MODEL_DIR if full else ADAPTER_DIR)
-    trainer.save_model(str(target))
-    tokenizer.save_pretrained(target)
+    trainer.save_model(str(target))  # every process: ZeRO-3 / FSDP gather the weights; the main one writes
+    if trainer.args.should_save:
+        tokenizer.save_pretrained(target)
     return target
 
 

@@ -10,9 +10,11 @@ from rich.console import Console
 from medadapt.errors import DataError
 from medadapt.models.chat import tokenize_chat
 from medadapt.records.quarantine import rejection
+from medadapt.runs.processes import is_main
 from medadapt.train.arguments import extra_callbacks, training_arguments
 from medadapt.train.config import SFTStageConfig
 from medadapt.train.fit import fit, parameter_counts, save_trained, scored_dev
+from medadapt.train.labelled_head import project_labelled_only
 
 
 def build_sft_dataset(tokenizer: Any, rows: list[dict[str, Any]], max_length: int,
@@ -84,7 +86,8 @@ def train_sft(source: str, tokenizer: Any, train_examples: list[dict], dev_examp
     from medadapt.train.setup import load_trainable_model
     from medadapt.train.stacking import KeepAdaptersStacked, save_stack
 
-    write_jsonl(out / "rejected.jsonl", rejected)
+    if is_main():
+        write_jsonl(out / "rejected.jsonl", rejected)
     scored, dev = scored_dev(dev_examples, cfg, "chats")
     has_dev = bool(scored)
     log = work / "log.jsonl"
@@ -99,10 +102,12 @@ def train_sft(source: str, tokenizer: Any, train_examples: list[dict], dev_examp
                    *([KeepAdaptersStacked()] if stacked_on else [])],
     )
     trainer.remove_callback(PrinterCallback)  # our JSONL log and progress bar replace the printed dicts
+    if not cuda:  # on CUDA, TRL's head already projects only the labelled positions
+        project_labelled_only(trainer.model)
     tokens = sum(len(e["input_ids"]) for e in train_examples)
     summary = fit(trainer, work, log, resume, has_dev, tokens / max(1, len(train_examples)))
     adapter = save_trained(trainer, tokenizer, out, full=cfg.method == "full")
-    if stacked_on:
+    if stacked_on and trainer.args.should_save:
         save_stack(adapter)
     trainable, total = parameter_counts(trainer.model)
     return {

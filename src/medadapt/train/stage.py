@@ -12,6 +12,11 @@ for stage 1 ``stage1/adapter/``, ``stage1/log.jsonl``, ``stage1/summary.json``; 
 ``loss.png`` and ``stage1-loss.png`` (``train.report``). With
 ``between_stages: stack``, ``adapter/`` also holds the frozen stage-1 adapter it was trained on top of
 (``adapter/stage1/``), and loaders apply both.
+
+Under ``accelerate launch`` / ``torchrun`` every process runs this stage (``every_process``) and trains its
+share of each batch (data parallel, ZeRO or FSDP, as ``train.distributed`` says); the main process alone
+writes: the state folder, the logs, summaries, merges and the report (``medadapt.runs.processes``), and the
+others wait for it where they read what it wrote (stage 2 trains on the model stage 1's merge made).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from medadapt.models.chat import load_chat_tokenizer
 from medadapt.models.templates import template_file
 from medadapt.recipe import Recipe
 from medadapt.resources import resolve_path
+from medadapt.runs.processes import is_main, on_main
 from medadapt.runs.stage import RunDir, Stage, StageContext
 from medadapt.train.config import StageConfig, TrainSection
 from medadapt.train.fit import ADAPTER_DIR, FULL_MODEL_DIR
@@ -50,6 +56,7 @@ class TrainStage(Stage):
     name = "train"
     summary = "stage 1 (continued pretraining) and/or stage 2 (SFT), merge."
     version = "2"
+    every_process = True
 
     def __init__(self, resume: bool = False):
         self.resume = resume
@@ -66,9 +73,7 @@ class TrainStage(Stage):
 
         recipe, train = ctx.recipe, ctx.recipe.train
         work = checkpoint_root(ctx.run)
-        if not self.resume:
-            shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True, exist_ok=True)
+        on_main(lambda: self._fresh_state(work))
         cuda = has_cuda()
         paths = stage_inputs(train, ctx.recipe_dir, ctx.run.root)
         source = resolve_model(recipe.model)
@@ -87,12 +92,24 @@ class TrainStage(Stage):
         if train.stage2:
             summary.update(self._stage2(ctx, source, stacked_on, tokenizer, chats, work, cuda))
             last = (train.stage2, source, ctx.out)
-        else:  # the report and evaluate read the top level: there, the last stage is stage 1
+        summary = on_main(lambda: self._finish(ctx, summary, last, tokenizer, work, cuda))
+        return {k: summary.get(k) for k in ("steps", "train_loss", "dev_loss_before", "dev_loss_after", "merged")}
+
+    def _fresh_state(self, work: Path) -> None:
+        """The checkpoint folder: kept for --resume, emptied otherwise."""
+        if not self.resume:
+            shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+
+    def _finish(self, ctx: StageContext, summary: dict[str, Any], last: tuple[StageConfig, str, Path], tokenizer: Any,
+                work: Path, cuda: bool) -> dict[str, Any]:
+        """The merged model, summary.json and the report; the checkpoints go. Returns the whole summary."""
+        if not ctx.recipe.train.stage2:  # the report and evaluate read the top level: there, the last stage is stage 1
             summary.update(summary["stage1"])
             shutil.copyfile(ctx.out / "stage1" / "log.jsonl", ctx.out / "log.jsonl")
             if (ctx.out / "stage1" / ADAPTER_DIR).is_dir():
                 shutil.copytree(ctx.out / "stage1" / ADAPTER_DIR, ctx.out / ADAPTER_DIR)
-        summary["merged"] = _final_model(*last, tokenizer, ctx.out, train.merge, cuda)
+        summary["merged"] = _final_model(*last, tokenizer, ctx.out, ctx.recipe.train.merge, cuda)
         write_json(ctx.out / "summary.json", summary, ensure_ascii=True)
         write_report(ctx.out)
         shutil.rmtree(work, ignore_errors=True)
@@ -100,7 +117,7 @@ class TrainStage(Stage):
             f"{summary['steps']} steps, train loss {summary['train_loss']}, "
             f"dev loss {summary['dev_loss_before']} → {summary['dev_loss_after']}"
         )
-        return {k: summary.get(k) for k in ("steps", "train_loss", "dev_loss_before", "dev_loss_after", "merged")}
+        return summary
 
     def _stage1(self, ctx: StageContext, source: str, tokenizer: Any, text_file: Path, work: Path,
                 cuda: bool) -> tuple[dict[str, Any], str | None]:
@@ -121,12 +138,16 @@ class TrainStage(Stage):
             stage_summary = train_pretrain(source, tokenizer, texts, cfg, result, stage_work, ctx.recipe.seed,
                                            self.resume, ctx.recipe.train.distributed, precision, cuda, ctx.console)
             stage_summary["precision"] = precision
-            shutil.copyfile(stage_work / "log.jsonl", result / "log.jsonl")
-            write_json(result / "summary.json", stage_summary, ensure_ascii=True)
-            if not (full or stacking):
-                merge_to_dir(source, result / ADAPTER_DIR, tokenizer, merged, _dtype(precision))
-            write_json(done, stage_summary, indent=None, ensure_ascii=True)
-        shutil.copytree(result, ctx.out / "stage1")
+
+            def finish() -> None:
+                shutil.copyfile(stage_work / "log.jsonl", result / "log.jsonl")
+                write_json(result / "summary.json", stage_summary, ensure_ascii=True)
+                if not (full or stacking):
+                    merge_to_dir(source, result / ADAPTER_DIR, tokenizer, merged, _dtype(precision))
+                write_json(done, stage_summary, indent=None, ensure_ascii=True)
+
+            on_main(finish)  # stage 2 (every process) loads what the merge wrote
+        on_main(lambda: shutil.copytree(result, ctx.out / "stage1"))
         stage1_model = None if stacking else str(result / FULL_MODEL_DIR if full else merged)
         return json.loads(done.read_text(encoding="utf-8")), stage1_model
 
@@ -153,7 +174,8 @@ class TrainStage(Stage):
         _set_threads(cfg)
         summary = train_sft(source, tokenizer, *chats, cfg, ctx.out, work / "stage2", ctx.recipe.seed, self.resume,
                             ctx.recipe.train.distributed, precision, cuda, stacked_on, ctx.console)
-        shutil.copyfile(work / "stage2" / "log.jsonl", ctx.out / "log.jsonl")
+        if is_main():
+            shutil.copyfile(work / "stage2" / "log.jsonl", ctx.out / "log.jsonl")
         return {**summary, "precision": precision}
 
 

@@ -82,16 +82,15 @@ class LocalAnswerer:
     def load(cls, label: str, reference: str, adapter: Path | None, *, max_new_tokens: int,
              system_prompt: str | None = None, repetition_penalty: float = 1.0, chat_template: Any = None
              ) -> LocalAnswerer:
-        """Load ``reference`` (+ ``adapter``) as chat and evaluation load it; ``chat_template`` (a ChatTemplate)
-        for a model that has none."""
-        from medadapt.llm.streaming import Generator
-        from medadapt.models.chat import load_chat_model
+        """Load ``reference`` (+ ``adapter``) as chat loads it (a .gguf file through llama.cpp); ``chat_template``
+        (a ChatTemplate) for a model that has none."""
+        from medadapt.llm.generators import load_generator
 
-        model, tokenizer = load_chat_model(reference, adapter, chat_template)
+        generator = load_generator(reference, adapter, chat_template, label)
         identity = {"model": reference, "adapter": str(adapter) if adapter else None,
-                    "chat_template": tokenizer.chat_template,
+                    "chat_template": generator.chat_template,
                     "stamp": [content_stamp(p) for p in (Path(reference), adapter) if p is not None and p.exists()]}
-        return cls(label, Generator(model, tokenizer, label), max_new_tokens, system_prompt, repetition_penalty, identity)
+        return cls(label, generator, max_new_tokens, system_prompt, repetition_penalty, identity)
 
     def answer(self, question: str, lang: str) -> TimedAnswer:
         from medadapt.llm.streaming import GenParams

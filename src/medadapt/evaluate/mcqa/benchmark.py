@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -10,7 +9,9 @@ from pathlib import Path
 import yaml
 
 from medadapt.records.kinds import MCQARecord
+from medadapt.records.select import seen_values, select
 from medadapt.errors import DataError
+from medadapt.resources import DATA_SCHEME, missing_data_file, resolve_path
 from medadapt.evaluate.mcqa.prompts import PromptSet
 from medadapt.evaluate.mcqa.requests import select_fewshot
 from medadapt.runs.hashing import hash_file
@@ -25,15 +26,16 @@ def definitions() -> dict[str, dict]:
 
 
 def locate_definition(name: str, data_dir: Path | None = None) -> tuple[Path, dict]:
-    """The file of a named benchmark under ``data_dir`` (or $MEDADAPT_DATA), and its definition."""
+    """The file of a named benchmark under ``data_dir`` (else the data folder ``data://`` references use), and
+    its definition."""
     spec = definitions()[name]
-    root = data_dir or (Path(os.environ["MEDADAPT_DATA"]) if os.environ.get("MEDADAPT_DATA") else None)
-    if root is None:
-        raise DataError("a named benchmark needs --data-dir or $MEDADAPT_DATA (the folder with your data sets)",
-                        field=f"benchmark {name}")
-    path = root / spec["file"]
+    reference = DATA_SCHEME + spec["file"]
+    try:
+        path = data_dir / spec["file"] if data_dir else resolve_path(reference)
+    except DataError as exc:
+        raise DataError(exc.message, field=f"benchmark {name}") from None
     if not path.is_file():
-        raise DataError(f"file not found: {path} (expected {spec['file']} under {root})", field=f"benchmark {name}")
+        raise DataError(missing_data_file(reference, data_dir), field=f"benchmark {name}")
     return path, spec
 
 
@@ -60,6 +62,7 @@ class PreparedBenchmark:
     chat: bool = False
     prompts: PromptSet = field(default_factory=PromptSet)
     prompt_file: Path | None = None
+    where: dict[str, str | list[str]] | None = None
 
     def describe(self) -> dict:
         """What results.json records about the benchmark itself (the prompt only when not the language's own)."""
@@ -71,7 +74,7 @@ class PreparedBenchmark:
             "n": len(self.records), "rejected": len(self.rejected),
             "num_fewshot": max((len(v) for v in self.fewshot.values()), default=0),
             "fewshot_ids": sorted(r.id for v in self.fewshot.values() for r in v), "pass_mark": self.pass_mark,
-            "chat_template": self.chat, **prompt,
+            "chat_template": self.chat, **prompt, **({"where": self.where} if self.where else {}),
         }
 
 
@@ -93,6 +96,7 @@ class BenchmarkSpec:
     prompt: str | None = None  # a prompts.yaml entry for every question; None: each question's language
     prompt_file: Path | None = None  # entries that extend or replace the shipped prompts
     lang: str | None = None  # every question's language, over what the file or mapping says
+    where: dict[str, str | list[str]] | None = None  # only questions with these field values (an exam sitting)
 
 
 def no_questions(path: Path, rejected: list[dict], why: str) -> DataError:
@@ -111,6 +115,12 @@ def prepare_benchmark(spec: BenchmarkSpec) -> PreparedBenchmark:
     if not loaded:
         raise no_questions(spec.path, rejected, "no usable questions")
     records = [r for r in loaded if spec.languages is None or r.lang in spec.languages]
+    if spec.where and records:
+        chosen = select(records, spec.where).records
+        if not chosen:
+            raise no_questions(spec.path, [], f"where matched none of {len(records)} questions "
+                                              f"({seen_values(records, spec.where)})")
+        records = chosen
     if not records:
         wanted, found = ", ".join(spec.languages or ()), ", ".join(sorted({r.lang for r in loaded}))
         raise no_questions(spec.path, [], f"no questions in the recipe's languages ({wanted}); the file has {found}")
@@ -130,4 +140,4 @@ def prepare_benchmark(spec: BenchmarkSpec) -> PreparedBenchmark:
     if spec.limit:
         records = records[: spec.limit]
     return PreparedBenchmark(spec.name, spec.path, records, rejected, spec.style, fewshot, spec.pass_mark, spec.chat,
-                             prompts, spec.prompt_file)
+                             prompts, spec.prompt_file, spec.where)

@@ -31,6 +31,10 @@ class BenchmarkRef(StrictModel):
     chat_template: bool = Field(
         False, description="letters/cloze: render each prompt with the model's chat template (lm-eval's "
         "--apply_chat_template: description as system message, examples and question as one user turn).")
+    where: dict[str, str | list[str]] | None = Field(
+        None, description="Score only questions whose fields have these values, e.g. one exam sitting: "
+                          "`{meta.Source: پزشکی اسفند 402}` (a field, or `meta.<column>` for a column the mapping "
+                          "keeps; Arabic/Persian letter variants folded).")
     lang: str | None = Field(None, min_length=2, max_length=3, description="The language of every question, for a "
                              "layout several languages share (MMedBench, HEAD-QA's English copy); default: the "
                              "file's or the mapping's.")

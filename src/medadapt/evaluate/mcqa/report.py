@@ -88,3 +88,20 @@ def benchmark_tables(out: Path) -> list[dict[str, Any]]:
         plot_accuracy(table, out / table["plot"])
         tables.append(table)
     return tables
+
+
+def language_table(out: Path) -> dict[str, dict[str, Any]]:
+    """The report's per-language table (``by_language``): for every table in ``<out>/*/results.json``, the
+    questions in each language and each model's accuracy on them (None where a model has no figure)."""
+    columns: list[str] = []
+    cells: dict[str, dict[str, Any]] = {}
+    for path in sorted(out.glob("*/results.json")):
+        results = json.loads(path.read_text(encoding="utf-8"))
+        name, models = results["benchmark"], results["models"]
+        columns += [f"{name}: questions", *(f"{name}: {model}" for model in models)]
+        for model, metrics in models.items():
+            for lang, figures in metrics.get("by_lang", {}).items():
+                row = cells.setdefault(lang, {})
+                row[f"{name}: questions"] = figures["n"]
+                row[f"{name}: {model}"] = figures["acc"]
+    return {lang: {column: cells[lang].get(column) for column in columns} for lang in sorted(cells)}

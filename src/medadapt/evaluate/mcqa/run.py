@@ -224,7 +224,7 @@ class McqaKind:
             benchmarks=[BenchmarkSpec(b.name, ctx.resolve(b.path), b.format, b.style, languages, b.limit, b.num_fewshot,
                                       ctx.resolve(b.fewshot_path) if b.fewshot_path else None, b.pass_mark,
                                       b.chat_template, b.prompt, ctx.resolve(b.prompt_file) if b.prompt_file else None,
-                                      b.lang)
+                                      b.lang, b.where)
                         for b in section.benchmarks],
             contestants=contestants, translator=translator, batch_size=section.batch_size,
             decontamination=section.decontamination,
