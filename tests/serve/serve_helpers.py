@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -15,10 +15,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_healthy(base: str, seconds: float, alive: Callable[[], str | None] | None = None) -> None:
+    """Poll ``base``/health until it answers 200; fail after ``seconds`` or as soon as ``alive`` returns a reason
+    (the server process has ended, with its output)."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if alive is not None and (ended := alive()) is not None:
+            raise AssertionError(ended)
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.05)
+
+
 @contextmanager
 def running(app) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its base URL; stop it."""
-    import httpx
     import uvicorn
 
     port = free_port()
@@ -26,16 +44,7 @@ def running(app) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.05)
+    wait_until_healthy(base, 20)
     try:
         yield base
     finally:

@@ -13,7 +13,7 @@ import time
 import httpx
 import openai
 import pytest
-from serve_helpers import FakeGenerator, free_port, running
+from serve_helpers import FakeGenerator, free_port, running, wait_until_healthy
 from typer.testing import CliRunner
 
 from medadapt.cli.main import app as cli_app
@@ -273,15 +273,7 @@ def test_serve_upstream_command_end_to_end():
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None and time.monotonic() < deadline, process.stdout and process.stdout.read()
-                time.sleep(0.1)
+            wait_until_healthy(base, 60, lambda: None if process.poll() is None else process.stdout.read())
             assert [m.id for m in client(base).models.list().data] == ["upstream-llm"]
             reply = client(base).chat.completions.create(
                 model="upstream-llm", messages=[{"role": "user", "content": "I want to kill myself"}])

@@ -25,7 +25,7 @@ from medadapt.errors import ModelError
 from medadapt.llm.backend import ChatRequest, Completion
 from medadapt.llm.batched import BatchedBackend
 from medadapt.llm.errors import LLMError
-from medadapt.llm.streaming import Generation, GenParams, StopFlag, split_stop
+from medadapt.llm.streaming import Generation, GenParams, StopFlag, cut_at_stop
 from medadapt.models.templates import ChatTemplate
 
 NOT_INSTALLED = ("llama-cpp-python is not installed: pip install 'medadapt[llamacpp]' (it compiles llama.cpp, a few "
@@ -153,19 +153,7 @@ class LlamaCppGenerator:
 
         def pieces() -> Iterator[str]:
             with self._lock:
-                held = ""
-                for piece in tokens():
-                    if not params.stop:
-                        yield piece
-                        continue
-                    emit, held, found = split_stop(held + piece, params.stop)
-                    if emit:
-                        yield emit
-                    if found:
-                        stop.set()
-                        return
-                if held:
-                    yield held
+                yield from cut_at_stop(tokens(), params.stop, stop)
 
         generation = Generation(pieces(), len(ids))
         return generation

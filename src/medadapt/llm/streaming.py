@@ -5,7 +5,7 @@ strings, token counts."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,26 @@ def split_stop(text: str, stops: list[str]) -> tuple[str, str, bool]:
                 hold = max(hold, k)
                 break
     return (text[:-hold], text[-hold:], False) if hold else (text, "", False)
+
+
+def cut_at_stop(pieces: Iterable[str], stops: list[str], stop: StopFlag) -> Iterator[str]:
+    """``pieces`` (non-empty ones) up to the first stop string, which is not emitted: text that may begin a stop
+    string is held back until the next piece tells; a stop string found sets ``stop`` and ends the stream
+    without reading ``pieces`` further."""
+    held = ""
+    for piece in pieces:
+        if not stops:
+            if piece:
+                yield piece
+            continue
+        emit, held, found = split_stop(held + piece, stops)
+        if emit:
+            yield emit
+        if found:
+            stop.set()
+            return
+    if held:
+        yield held
 
 
 class Generator:
@@ -137,24 +157,15 @@ class Generator:
         def pieces() -> Iterator[str]:
             worker = threading.Thread(target=work, daemon=True, name="medadapt-generate")
             worker.start()
-            held = ""
             ended = False
+
+            def streamed() -> Iterator[str]:
+                nonlocal ended
+                yield from streamer
+                ended = True  # the streamer is exhausted: nothing left to drain
+
             try:
-                for piece in streamer:
-                    if not params.stop:
-                        if piece:
-                            yield piece
-                        continue
-                    emit, held, found = split_stop(held + piece, params.stop)
-                    if emit:
-                        yield emit
-                    if found:
-                        stop.set()
-                        break
-                else:
-                    ended = True
-                    if held:
-                        yield held
+                yield from cut_at_stop(streamed(), params.stop, stop)
                 if failure:
                     raise failure[0]
                 if generation.completion_tokens >= params.max_new_tokens and not stop.event.is_set():
