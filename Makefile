@@ -11,7 +11,7 @@ LLAMA_CPP_VERSION := 0.3.36
 LLAMA_CPP_SDIST := $(VENV)/share/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz
 RECIPE ?= recipes/demo.yaml
 
-.PHONY: demo demo-fa test test-slow install clean-demo browser slurm
+.PHONY: demo demo-fa test test-slow test-papers install clean-demo browser slurm
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ test: $(VENV)/.installed browser slurm
 
 test-slow: $(VENV)/.installed
 	$(PY) -m pytest -q -m slow
+
+# The four paper recipes' smoke profiles, run for real on the embedded model (minutes; also in test-slow).
+test-papers: $(VENV)/.installed
+	$(PY) -m pytest -q -m slow tests/test_paper_recipes.py
 
 clean-demo:
 	rm -rf runs/demo

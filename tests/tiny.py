@@ -59,3 +59,37 @@ def build_tiny_llama(directory: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     LlamaForCausalLM(config).save_pretrained(directory)
     return directory
+
+
+CUSTOM_CONFIG_CODE = '''from transformers import LlamaConfig
+
+
+class TinyCustomConfig(LlamaConfig):
+    model_type = "tiny-custom"
+'''
+CUSTOM_MODEL_CODE = '''from transformers import LlamaForCausalLM
+
+from .configuration_tinycustom import TinyCustomConfig
+
+
+class TinyCustomForCausalLM(LlamaForCausalLM):
+    config_class = TinyCustomConfig
+'''
+
+
+def build_custom_code_model(directory: Path, base: Path) -> Path:
+    """``base`` (a tiny Llama directory) as a model that ships its own code, as InternLM2 does: its config.json
+    maps AutoConfig / AutoModelForCausalLM (``auto_map``) to Python files beside the weights, which transformers
+    runs only with ``trust_remote_code=True``."""
+    import json
+    import shutil
+
+    shutil.copytree(base, directory)
+    config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    config.update(model_type="tiny-custom", architectures=["TinyCustomForCausalLM"], auto_map={
+        "AutoConfig": "configuration_tinycustom.TinyCustomConfig",
+        "AutoModelForCausalLM": "modeling_tinycustom.TinyCustomForCausalLM"})
+    (directory / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    (directory / "configuration_tinycustom.py").write_text(CUSTOM_CONFIG_CODE, encoding="utf-8")
+    (directory / "modeling_tinycustom.py").write_text(CUSTOM_MODEL_CODE, encoding="utf-8")
+    return directory

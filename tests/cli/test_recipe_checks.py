@@ -14,6 +14,7 @@ from medadapt.errors import RecipeError
 from medadapt.llm.errors import LLMError
 from medadapt.llm.prompts import available_languages, load_prompts
 from medadapt.recipe import load_recipe
+from shared_data import use_shared_data
 
 BASE = "name: t\nlanguages: [ku]\nmodel: smollm2-135m\n"
 QA = "medadapt://demo/qa.jsonl"
@@ -75,6 +76,8 @@ def test_a_keyword_file_in_the_recipe_satisfies_the_keyword_check(tmp_path):
     assert not any("keyword" in p for p in found) and any("multiple-choice" in p for p in found)
 
 
-def test_every_shipped_recipe_has_the_language_data_its_stages_need():
-    for path in sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.yaml")):
-        assert language_problems(load_recipe(path), path.parent) == [], path.name
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_every_shipped_recipe_has_the_language_data_its_stages_need(path, monkeypatch):
+    use_shared_data(path, monkeypatch)  # data:// files: from ../shared/data (skipped when not there)
+    assert language_problems(load_recipe(path), path.parent) == [], path.name

@@ -35,6 +35,8 @@ def test_inputs_are_what_each_configured_kind_reads(tmp_path):
 class Recorder:
     """A kind that records what the stage gives it (as a perplexity kind would be given it)."""
 
+    every_process = False
+
     def __init__(self, name: str, configured: bool):
         self.name, self._configured, self.calls = name, configured, []
 

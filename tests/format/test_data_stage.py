@@ -92,3 +92,18 @@ def test_recipe_checks_sources_and_mix(tmp_path):
     assert "data.mix.by_lang: languages not in `languages`: fa" in problems
     assert "data.sources.0.path: file not found: nope.csv" in problems
     assert "data.sources.0.format: nope: unknown format or mapping" in problems
+
+
+def test_a_file_cap_applies_without_a_source_name(tmp_path):
+    """`cap` on a source that names no `source:` caps the records that file gave (they carry their own source)."""
+    (tmp_path / "qa.jsonl").write_text("\n".join(_qa_rows("en", 40, "kqa")) + "\n")
+    (tmp_path / "more.jsonl").write_text("\n".join(_qa_rows("en", 30, "forum")) + "\n")
+    data = _run(tmp_path, """
+  sources:
+    - {path: qa.jsonl, cap: 10}
+    - {path: more.jsonl}
+  dev_fraction: 0.0
+report: {}
+""")
+    stats = json.loads((data / "stats.json").read_text())
+    assert stats["capped"] == {"kqa": 30} and stats["train"] == 40

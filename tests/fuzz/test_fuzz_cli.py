@@ -65,6 +65,7 @@ EVAL_OPTIONS = st.lists(st.sampled_from([("--num-fewshot", "2"), ("--style", "cl
 @settings(FUZZ, max_examples=200)
 @example(case=("eval", ("mcqa", ".jsonl", b'[1]\n{"messages": 5}\n\xff\n{"a": ' + b"[" * 5_000 + b"\n")),
          target=TARGETS[0], options=[("--training-data", "SOURCE")])  # training data read as the package's own
+@example(case=("convert", ("qa", ".csv", b"")), target=("hf", "dataset"), options=[])  # datasets' bar before the error
 @given(case=files_for_commands(), target=st.sampled_from(TARGETS), options=EVAL_OPTIONS)
 def test_data_and_eval_commands_never_show_a_traceback(folder, monkeypatch, case, target, options):
     which, (read_as, suffix, data) = case

@@ -49,8 +49,9 @@ class FakeTokenizer:
 class FakeLLM:
     """Records what medadapt asks of vLLM; answers like the fake OpenAI server, cut off when a prompt says so."""
 
-    def __init__(self, model: str):
+    def __init__(self, model: str, trust_remote_code: bool = False):
         self.model = model
+        self.trust_remote_code = trust_remote_code  # vLLM's own keyword: the recipe's trust_remote_code
         self.chats: list[dict] = []
         self.tokenizer = FakeTokenizer()
 
@@ -78,8 +79,8 @@ def fake_vllm(monkeypatch):
     module = types.ModuleType("vllm")
     module.llms = []
 
-    def make_llm(model: str) -> FakeLLM:
-        module.llms.append(FakeLLM(model))
+    def make_llm(model: str, trust_remote_code: bool = False) -> FakeLLM:
+        module.llms.append(FakeLLM(model, trust_remote_code))
         return module.llms[-1]
 
     module.LLM = make_llm
@@ -112,7 +113,7 @@ def test_requests_become_one_batched_chat_call_with_usage_then_come_from_the_cac
     assert run_generate(recipe, runs) == 0
 
     [llm] = fake_vllm.llms
-    assert llm.model == str(model.resolve())
+    assert llm.model == str(model.resolve()) and llm.trust_remote_code is False
     [chat] = llm.chats  # six requests that arrived together: one call
     assert len(chat["messages"]) == 6 and all(c[-1]["role"] == "user" for c in chat["messages"])
     assert chat["sampling"] == {"max_tokens": 48, "temperature": 0.3, "stop": ["<|im_end|>"]}

@@ -11,6 +11,7 @@ import yaml
 from medadapt.curate.config import load_preset, preset_names
 from medadapt.errors import RecipeError
 from medadapt.recipe import Recipe, load_recipe, load_run_recipe, recipe_hash
+from shared_data import use_shared_data
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "recipes").glob("*.yaml"))
@@ -30,7 +31,8 @@ def test_every_shipped_recipe_is_checked():
 
 
 @pytest.mark.parametrize("recipe_file", SHIPPED, ids=lambda p: p.stem)
-def test_a_shipped_recipe_survives_its_saved_copy(recipe_file, tmp_path):
+def test_a_shipped_recipe_survives_its_saved_copy(recipe_file, tmp_path, monkeypatch):
+    use_shared_data(recipe_file, monkeypatch)  # data:// files: from ../shared/data (skipped when not there)
     recipe = load_recipe(recipe_file)
     again = load_run_recipe(saved(recipe, tmp_path / "run").parent)
     assert again == recipe and recipe_hash(again) == recipe_hash(recipe)

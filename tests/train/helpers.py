@@ -40,8 +40,10 @@ def train_recipe(model_dir: Path, stage1: dict | None = None, stage2: dict | Non
     """A recipe dict whose train section reads the files of :func:`write_data` (recipe-relative)."""
     common = {"max_steps": 4, "batch_size": 2, "learning_rate": 1e-3, "threads": 1}
     section = {**train}
-    if stage1 is not None:
-        section["stage1"] = {"input": "text.jsonl", "block_size": 16, "dev_fraction": 0.2, **common, **stage1}
+    if stage1 is not None:  # continued pretraining on the texts, or (objective: sft) instruction tuning on the chats
+        own = ({"input": "chat.jsonl", "dev_input": "chat_dev.jsonl", "max_length": 64}
+               if stage1.get("objective") == "sft" else {"input": "text.jsonl", "block_size": 16, "dev_fraction": 0.2})
+        section["stage1"] = {**own, **common, **stage1}
     if stage2 is not None:
         section["stage2"] = {"input": "chat.jsonl", "dev_input": "chat_dev.jsonl", "max_length": 64, **common,
                              **stage2}

@@ -23,7 +23,7 @@ BASE_PARAMETERS = {"gaokerena": 8_028_033_024, "mmed-ift": 8_030_261_248, "bimed
 
 @pytest.mark.parametrize("name", sorted(BASE_PARAMETERS))
 def test_each_paper_recipe_validates_and_plans(tmp_path, name):
-    recipe = load_recipe(RECIPES / f"{name}.yaml")
+    recipe = load_recipe(RECIPES / f"{name}.yaml", sections={"train"})  # as `medadapt train --dry-run` loads it
     plans = plan(recipe, RECIPES, tmp_path / name)
     assert [p.stage for p in plans] == [s for s in ("stage1", "stage2") if getattr(recipe.train, s)]
     for p in plans:
@@ -104,3 +104,74 @@ def test_cli_launch_prints_the_accelerate_command(tmp_path):
     assert result.output.strip().endswith("--runs-dir runs --resume")
     refused = CliRunner().invoke(app, ["train", str(RECIPES / "gaokerena.yaml"), "--launch"])
     assert refused.exit_code != 0 and "train.distributed: set ddp, zero2, zero3 or fsdp" in str(refused.exception or refused.output)
+
+
+def test_cli_dry_run_prints_each_stage_s_paper_settings(tmp_path):
+    """Issue 16: the dry-run shows the settings a paper's method section lists, to check a recipe against it
+    (here MMed-IFT's: quantised DoRA instruction tuning, merge, QLoRA)."""
+    recipe = {"name": "paper", "languages": ["en"], "model": "meta-llama/Meta-Llama-3-8B",
+              "data": {"sources": [{"path": "medadapt://demo/qa.jsonl", "format": "qa"}]},
+              "train": {"stage1": {"objective": "sft", "method": "qdora", "max_steps": None, "epochs": 2,
+                                   "learning_rate": 5e-5, "warmup_ratio": 0.2,
+                                   "lora": {"r": 32, "alpha": 16, "dropout": 0.05}},
+                        "stage2": {"method": "qlora", "batch_size": 4, "grad_accum": 8, "learning_rate": 2e-5,
+                                   "warmup_steps": 10, "gradient_checkpointing": True, "weight_decay": 0.1,
+                                   "lora": {"r": 16, "alpha": 8, "target_modules": ["q_proj", "k_proj", "v_proj"]}}}}
+    (tmp_path / "paper.yaml").write_text(yaml.safe_dump(recipe), encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", str(tmp_path / "paper.yaml"), "--dry-run", "--runs-dir",
+                                      str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    expected = [
+        "stage1 objective: instruction tuning (chats cut at 256 tokens, loss on assistant turns)",
+        "stage1 method: qdora: r 32, alpha 16, dropout 0.05, targets all-linear",
+        "stage1 optimizer: AdamW, lr 5e-05, cosine schedule, warmup ratio 0.2, weight decay 0, max grad norm 1",
+        "stage1 length: 2 epochs",
+        "stage2 method: qlora: r 16, alpha 8, dropout 0.05, targets q_proj, k_proj, v_proj",
+        "stage2 batch: 4 per device × 8 accumulation = 32 per optimizer step on each GPU",
+        "stage2 optimizer: AdamW, lr 2e-05, cosine schedule, warmup 10 steps, weight decay 0.1, max grad norm 1",
+        "stage2 length: 30 steps (max_steps)",
+        "stage2 memory: gradient checkpointing on, quantisation 4-bit NF4 base, double quantisation (bitsandbytes, "
+        "CUDA), precision auto",
+        "between stages: merge; multi-GPU: none; merged model: yes; trust_remote_code: false",
+    ]
+    assert [line for line in expected if line not in result.output] == []
+
+
+def test_settings_follow_the_recipe():
+    from medadapt.train.config import InstructionStageConfig, SFTStageConfig
+    from medadapt.train.dryrun import settings
+
+    lines = settings(InstructionStageConfig(objective="sft", method="qdora", max_steps=None, epochs=2, warmup_steps=10,
+                                            weight_decay=0.5, lora={"r": 32, "alpha": 16, "dropout": 0.0,
+                                                                    "target_modules": ["q_proj", "v_proj"]}))
+    assert lines == [
+        "objective: instruction tuning (chats cut at 256 tokens, loss on assistant turns)",
+        "method: qdora: r 32, alpha 16, dropout 0.0, targets q_proj, v_proj",
+        "batch: 2 per device × 1 accumulation = 2 per optimizer step on each GPU",
+        "optimizer: AdamW, lr 0.0002, cosine schedule, warmup 10 steps, weight decay 0.5, max grad norm 1",
+        "length: 2 epochs",
+        "memory: gradient checkpointing off, quantisation 4-bit NF4 base, double quantisation (bitsandbytes, CUDA), "
+        "precision auto",
+    ]
+    assert settings(SFTStageConfig(method="full"))[1] == "method: full fine-tuning (every weight, fp32 master copy)"
+
+
+def test_plan_of_an_instruction_tuning_stage1_counts_its_chats(tmp_path, tiny_model_dir):
+    write_data(tmp_path)
+    stage1 = {"objective": "sft", "input": "chat.jsonl", "dev_input": "chat_dev.jsonl", "max_length": 64,
+              "max_steps": None}
+    recipe = Recipe.model_validate(train_recipe(tiny_model_dir, stage1=stage1, stage2={"max_steps": None}))
+    first, second = plan(recipe, tmp_path, tmp_path / "runs/tiny")
+    assert first.steps == second.steps == 4 and first.tokens_per_epoch == second.tokens_per_epoch  # same 8 chats
+    assert first.dev.startswith("2 of 2 dev chats scored") and first.settings[0].startswith("objective: instruction")
+
+
+def test_plan_runs_a_model_s_own_code_only_when_trusted(tmp_path, tiny_model_dir):
+    from tiny import build_custom_code_model
+
+    custom = build_custom_code_model(tmp_path / "custom", tiny_model_dir)
+    recipe = train_recipe(custom, stage2={})
+    with pytest.raises(ModelError, match="set trust_remote_code: true in the recipe"):
+        plan(Recipe.model_validate(recipe), tmp_path, tmp_path / "runs/tiny")
+    (stage2,) = plan(Recipe.model_validate({**recipe, "trust_remote_code": True}), tmp_path, tmp_path / "runs/tiny")
+    assert 0 < stage2.trainable < stage2.total

@@ -135,3 +135,57 @@ def test_launch_command_runs_medadapt_train_under_accelerate(tmp_path):
     assert command[3] == str(LAUNCH_DIR / "accelerate_zero2.yaml")
     assert command[4].endswith("medadapt") and Path(command[4]).is_file()  # the console script, run by Python
     assert command[5:] == ["train", str(tmp_path / "r.yaml"), "--resume"]
+
+
+def test_qdora_on_cpu_or_without_bitsandbytes_is_a_clear_error(tiny_model_dir, monkeypatch):
+    import sys
+
+    with pytest.raises(ModelError, match=r"method qdora: quantised DoRA \(4-bit bitsandbytes\) needs a CUDA GPU; "
+                                         "use method: dora on CPU"):
+        load_trainable_model(str(tiny_model_dir), SFTStageConfig(method="qdora"), "fp32", cuda=False, seed=0)
+    monkeypatch.setitem(sys.modules, "bitsandbytes", None)  # not installed: the import fails
+    from medadapt.train.setup import quantization_config
+
+    with pytest.raises(ModelError, match=r"quantised DoRA needs bitsandbytes: pip install 'medadapt\[gpu\]'"):
+        quantization_config(SFTStageConfig(method="qdora"), cuda=True, precision="bf16")
+
+
+def test_qdora_is_dora_on_the_qlora_base(monkeypatch):
+    """What a GPU run hands the libraries: QLoRA's 4-bit NF4 config, and PEFT's LoraConfig with use_dora."""
+    import sys
+    import types
+
+    from medadapt.train.setup import quantization_config
+
+    monkeypatch.setitem(sys.modules, "bitsandbytes", types.ModuleType("bitsandbytes"))
+    cfg = SFTStageConfig(method="qdora", lora={"r": 32, "alpha": 16})
+    quantised, qlora = (quantization_config(c, cuda=True, precision="bf16") for c in (cfg, SFTStageConfig(method="qlora")))
+    assert quantised.to_dict() == qlora.to_dict() and quantised.load_in_4bit
+    lora = peft_config(cfg)
+    assert lora.use_dora and (lora.r, lora.lora_alpha) == (32, 16)
+    assert not peft_config(SFTStageConfig(method="qlora")).use_dora
+
+
+def test_warmup_steps_replace_the_ratio(tmp_path):
+    from medadapt.train.config import PretrainStageConfig
+
+    steps = training_arguments(SFTStageConfig(warmup_steps=10, warmup_ratio=0.2), tmp_path, 0, "fp32", False, False)
+    assert steps["warmup_steps"] == 10 and isinstance(steps["warmup_steps"], int)
+    assert training_arguments(PretrainStageConfig(warmup_ratio=0.2), tmp_path, 0, "fp32", False, False)["warmup_steps"] == 0.2
+    with pytest.raises(ValidationError, match="warmup_steps"):
+        SFTStageConfig(warmup_steps=-1)
+
+
+def test_stage1_objective_chooses_the_config():
+    from medadapt.train.config import InstructionStageConfig, PretrainStageConfig
+
+    assert isinstance(TrainSection(stage1={}).stage1, PretrainStageConfig)
+    sft = TrainSection(stage1={"objective": "sft", "max_length": 128}).stage1
+    assert isinstance(sft, InstructionStageConfig) and sft.input == "run://data/stage1_chat.jsonl"
+    assert sft.dev_input is None
+    assert TrainSection(stage1={"objective": "sft", "input": "qa.jsonl", "dev_input": None}).input_references() == [
+        ("stage1.input", "qa.jsonl")]
+    with pytest.raises(ValidationError, match="block_size"):  # a pretraining key on an sft stage 1
+        TrainSection(stage1={"objective": "sft", "block_size": 64})
+    with pytest.raises(ValidationError, match="'pretrain', 'sft'"):
+        TrainSection(stage1={"objective": "chat"})

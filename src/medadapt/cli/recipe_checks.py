@@ -37,9 +37,10 @@ def _generate_problems(recipe: Recipe, base_dir: Path) -> list[str]:
         else:
             for lang in task.languages or recipe.languages:
                 _need(needed, lang, f"generate.tasks.{i} ({task.task})")
-    return [f"generate.prompts: no task prompts for language {lang!r} (needed by {who}): add {lang}.yaml "
+    in_set = "" if section.prompt_set == "default" else f" in prompt set {section.prompt_set!r}"
+    return [f"generate.prompts: no task prompts{in_set} for language {lang!r} (needed by {who}): add {lang}.yaml "
             f"(shaped like llm/task_prompts/en.yaml) to a folder and name it in generate.prompts"
-            for lang, who in _missing(needed, available_languages(folder))]
+            for lang, who in _missing(needed, available_languages(folder, section.prompt_set))]
 
 
 def _pipeline_problems(recipe: Recipe, base_dir: Path) -> list[str]:

@@ -15,6 +15,9 @@ from medadapt.errors import RecipeError
 from medadapt.strict import StrictModel
 
 ADAPTER_DIR = Path(__file__).parent / "adapters"
+#: what every Q&A record gets from the crawler itself; an adapter's extra ``fields`` may not reuse a name
+RESERVED_FIELDS = {"id", "source", "url", "lang", "question", "answer", "answers", "title", "fetched_at",
+                   "content_hash", "http_status"}
 
 
 class PageRule(StrictModel):
@@ -35,6 +38,19 @@ class QASelectors(StrictModel):
     title: str | None = None
     related: str | None = Field(None, description="Links to follow from a Q&A page (the 'related questions' BFS).")
     drop_if: list[str] = Field(default_factory=list, description="Drop a pair whose question or answer is exactly this.")
+    fields: dict[str, str] = Field(default_factory=dict, description="More record fields, name → CSS selector (the "
+                                   "first match's text, left out when nothing matches), e.g. doctor.")
+
+    @field_validator("fields")
+    @classmethod
+    def _field_names(cls, value: dict[str, str]) -> dict[str, str]:
+        taken = sorted(set(value) & RESERVED_FIELDS)
+        if taken:
+            raise ValueError(f"{', '.join(taken)}: the crawler writes these itself; name the field differently")
+        bad = [name for name in value if not re.fullmatch(r"[a-z][a-z0-9_]*", name)]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: field names are lower-case words (a-z, 0-9, _)")
+        return value
 
 
 class ArticleSelectors(StrictModel):
@@ -133,4 +149,7 @@ def load_adapter(path: Path) -> SiteAdapter:
 
 def adapter_digest(adapter: SiteAdapter) -> str:
     """Changes when anything that affects extraction changes (re-extraction is then due)."""
-    return hashlib.sha256(adapter.model_dump_json(exclude={"base_url", "description"}).encode()).hexdigest()[:16]
+    exclude: dict[str, object] = {"base_url": True, "description": True}
+    if adapter.qa is not None and not adapter.qa.fields:
+        exclude["qa"] = {"fields"}  # adapters without extra fields keep the digest they had before the key
+    return hashlib.sha256(adapter.model_dump_json(exclude=exclude).encode()).hexdigest()[:16]

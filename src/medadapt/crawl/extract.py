@@ -78,6 +78,7 @@ def extract_qa(adapter: SiteAdapter, tree: LexborHTMLParser, url: str, lang: str
     questions = [node_text(n) for n in tree.css(spec.question)]
     answers = [node_text(n) for n in tree.css(spec.answer)]
     title = _first_text(tree, spec.title)
+    extra = {name: text for name, selector in spec.fields.items() if (text := _first_text(tree, selector))}
     if spec.pairs == "zip":
         if len(questions) != len(answers):
             result.problems.append(f"qa: {len(questions)} questions ({spec.question}) but {len(answers)} answers ({spec.answer})")
@@ -101,6 +102,7 @@ def extract_qa(adapter: SiteAdapter, tree: LexborHTMLParser, url: str, lang: str
             record["answers"] = page_answers
         if title:
             record["title"] = title
+        record.update(extra)
         result.records.append(record)
     return result
 

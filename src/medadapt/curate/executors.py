@@ -9,6 +9,7 @@ after them and a missing one is an error that says what to do.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -56,7 +57,7 @@ def run_on_ray(spec: EngineSpec, pipeline: list[Any], logs: Path) -> None:
         try:
             ray.init(address=address, log_to_driver=False)
         except ConnectionError as exc:
-            raise EngineError(f"curate.engine.ray.address: no Ray cluster at {address}: {exc}") from None
+            raise EngineError(f"curate.engine.ray.address: {_connection_problem(address, exc)}") from None
     try:
         RayPipelineExecutor(pipeline, tasks=spec.tasks, workers=spec.workers, logging_dir=str(logs),
                             skip_completed=True, cpus_per_task=spec.ray.cpus_per_task,
@@ -64,6 +65,28 @@ def run_on_ray(spec: EngineSpec, pipeline: list[Any], logs: Path) -> None:
     finally:
         if connected_here:
             ray.shutdown()
+
+
+def _connection_problem(address: str | None, exc: ConnectionError) -> str:
+    """Why ``ray.init`` could not join the cluster, in one line. A cluster that refuses the driver's token
+    looks like no cluster at all (ConnectionError after Ray's retries); the refusal is in the cause's text.
+
+    Ray (≥ 2.59) turns token authentication on by itself for a cluster started with ``ray start --head``
+    once ``~/.ray/auth_token`` exists (``ray.init()`` of a private cluster, ``address: local`` here, writes
+    one), but a driver given an explicit address never turns it on by itself: Ray's documented remedy is
+    ``RAY_AUTH_MODE=token`` (with the cluster's token at ``~/.ray/auth_token`` or ``RAY_AUTH_TOKEN_PATH``)
+    in the driver's environment, which this function says rather than sending a local token to whatever
+    address the recipe names.
+    """
+    cause = str(exc.__cause__ or exc)
+    if "Unauthenticated" in cause or "InvalidAuthToken" in cause:
+        if os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+            return (f"the Ray cluster at {address} requires an authentication token: set RAY_AUTH_MODE=token "
+                    "(and RAY_AUTH_TOKEN_PATH unless the cluster's token is in ~/.ray/auth_token) before running "
+                    "curate; see https://docs.ray.io/en/latest/ray-security/token-auth.html")
+        return (f"the Ray cluster at {address} refused this machine's authentication token (RAY_AUTH_TOKEN, "
+                "RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token): use the cluster's own (`ray get-auth-token` on its head)")
+    return f"no Ray cluster at {address}: {exc}"
 
 
 class CurateSlurmExecutor(SlurmPipelineExecutor):

@@ -29,7 +29,8 @@ class OtherModel(StrictModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Column label (not base, trained or pipeline:…).")
     model: str = Field(description="An alias, a local directory or a hub id.")
-    adapter: str | None = Field(None, description="A PEFT adapter folder to load on it (recipe-relative path).")
+    adapter: str | None = Field(None, description="A PEFT adapter folder to load on it: a recipe-relative path, or "
+                                "run://train/stage1/adapter for this run's stage-1 model (its LoRA on the base).")
 
     @model_validator(mode="after")
     def _label_is_free(self):

@@ -21,13 +21,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Contestant:
-    """A model under evaluation: its label, the model reference and adapter, and the translate pipeline in
-    front of it (None: asked directly)."""
+    """A model under evaluation: its label, the model reference and adapter, the translate pipeline in
+    front of it (None: asked directly), and whether its shipped code may run (the recipe's trust_remote_code)."""
 
     label: str
     reference: str
     adapter: Path | None = None
     pipeline: PipelineConfig | None = None
+    trust_remote_code: bool = False
 
 
 #: Opens a pipeline's translator (the caller decides where its request cache lives); close it when done.
@@ -38,6 +39,9 @@ class Kind(Protocol):
     """One kind of evaluation as the evaluate stage runs it."""
 
     name: str
+    #: whether it runs in every process of a multi-process launch, each scoring a share and the main one
+    #: writing (multiple choice, perplexity); else the main process runs it alone and the others wait
+    every_process: bool
 
     def configured(self, section: EvaluateSection) -> bool:
         """Whether the recipe's ``evaluate:`` section asks for this kind."""

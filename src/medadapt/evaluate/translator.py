@@ -23,13 +23,14 @@ class Translator:
     use it. Close it when done."""
 
     def __init__(self, config: PipelineConfig, cache_path: Path, default_model: str, recipe_dir: Path,
-                 prompts_dir: Path | None = None):
+                 prompts_dir: Path | None = None, trust_remote_code: bool = False):
         from medadapt.llm.factory import make_backend
 
         self.config = config
         self.prompts: PromptSet = load_prompts(config.prompt_lang, prompts_dir)
         self._cache = RequestCache(cache_path)
-        self._backend = make_backend(config.translator, config.translator.model or default_model, None, recipe_dir)
+        self._backend = make_backend(config.translator, config.translator.model or default_model, None, recipe_dir,
+                                     trust_remote_code)
         self._client = Client(self._backend, self._cache, config.translator.price)
         self._loop = asyncio.new_event_loop()
 

@@ -16,6 +16,10 @@ class DataSource(RecordFile):
     """One input file (see RecordFile), optionally capped."""
 
     cap: int | None = Field(None, gt=0, description="At most this many records from this source (seeded sample).")
+    stage: Literal[1, 2] = Field(
+        2, description="The training stage this source's chats feed: 2 (stage2_chat.jsonl) or 1 (stage1_chat.jsonl, "
+                       "the input of a stage 1 with objective sft: MMed-IFT instruction-tunes on Q&A before its "
+                       "exam-question stage). Articles and text always feed stage 1 as text.")
 
 
 class MixSection(StrictModel):

@@ -79,15 +79,22 @@ def write_llamafactory(rows: list[dict[str, Any]], path: Path, layout: str) -> P
 
 def write_hf_dataset(records: list[Record], folder: Path) -> None:
     """A ``datasets`` folder (``save_to_disk``); read it back with ``datasets.load_from_disk``."""
+    import datasets
     import pyarrow as pa
-    from datasets import Dataset
 
     rows = [r.model_dump(mode="json", exclude_none=True) for r in records]
     try:
-        dataset = Dataset.from_list(rows)
+        dataset = datasets.Dataset.from_list(rows)
     except (pa.ArrowException, OverflowError) as exc:
         raise arrow_problem(rows, folder, exc) from None
-    dataset.save_to_disk(str(folder))
+    # datasets' own progress bar would print before a conversion's one-line error (e.g. 0 rows kept)
+    shown = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        dataset.save_to_disk(str(folder))
+    finally:
+        if shown:
+            datasets.enable_progress_bars()
 
 
 def lm_eval_task(records: list[MCQARecord], task: str, data_file: Path) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 """The data stage: sources → ``stage2_chat.jsonl`` (+ ``stage2_chat_dev.jsonl``), ``stage1_text.jsonl``,
+``stage1_chat.jsonl`` (the chats of sources marked ``stage: 1``),
 ``mixture.json``, ``rejected.jsonl`` and ``stats.json`` in ``runs/<name>/data/``.
 
 Q&A, multiple-choice and NER records become chats; articles and text become stage-1 text chunks. Records in
@@ -28,6 +29,7 @@ from medadapt.runs.stage import RunDir, Stage, StageContext
 TRAIN_FILE = "stage2_chat.jsonl"
 DEV_FILE = "stage2_chat_dev.jsonl"
 TEXT_FILE = "stage1_text.jsonl"
+STAGE1_CHAT_FILE = "stage1_chat.jsonl"
 MIXTURE_FILE = "mixture.json"
 PARITY_SAMPLE = 5  # chats whose training/inference token ids are compared
 
@@ -64,7 +66,7 @@ def _language_table(read: Counter[str], skipped: dict[str, int], train: list[Cha
 class FormatStage(Stage):
     name = "data"
     summary = "import, format chats with system prompts, mix languages and sources, cut stage-1 text."
-    version = "2"
+    version = "3"
 
 
     def inputs(self, recipe: Recipe, recipe_dir: Path, run: RunDir) -> dict[str, Path]:
@@ -74,18 +76,26 @@ class FormatStage(Stage):
                 paths[f"{place}.mapping"] = resolve_path(mapping, recipe_dir)
         return paths
 
-    def _read(self, ctx: StageContext, stats: dict[str, Any]) -> tuple[list[Record], list[dict[str, Any]]]:
+    def _read(self, ctx: StageContext, stats: dict[str, Any]
+              ) -> tuple[list[Record], list[dict[str, Any]], set[str], dict[str, int]]:
+        """The records of every source, the rows rejected, the ids of records from ``stage: 1`` sources, and the
+        sources' own caps keyed by the ``source`` names their records carry (a file without ``source:`` is capped
+        through the names its rows give)."""
         section = ctx.recipe.data
         languages = set(ctx.recipe.languages)
         records: list[Record] = []
         rejected: list[dict[str, Any]] = []
         ids = FirstIds()  # over every source (each file's own repeats are refused as it is read)
+        first_stage: set[str] = set()
+        caps: dict[str, int] = {}
         for place, src in section.all_sources():
             result = src.read(ctx.resolve(src.path), base_dir=ctx.recipe_dir, stage=self.name, seed=ctx.recipe.seed)
             stats["imported"][place] = {"path": src.path, "kind": result.kind, "records": len(result.records),
                                         "rejected": len(result.rejected)} | ({"left_out": result.left_out}
                                                                              if result.left_out else {})
             rejected += result.rejected
+            if src.cap:
+                caps.update({record.source: src.cap for record in result.records})
             stats["read_by_lang"].update(r.lang for r in result.records)
             other = Counter(r.lang for r in result.records if r.lang not in languages)
             lost = reasons(result.rejected) + Counter({f"language {lang} not in the recipe's languages "
@@ -100,16 +110,17 @@ class FormatStage(Stage):
                                               stage=self.name, step="select", rule="duplicate_id"))
                 else:
                     records.append(record)
-        return records, rejected
+                    if src.stage == 1:
+                        first_stage.add(record.id)
+        return records, rejected, first_stage, caps
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         section = ctx.recipe.data
         seed = ctx.recipe.seed
         stats: dict[str, Any] = {"imported": {}, "skipped_other_language": Counter(), "read_by_lang": Counter()}
-        records, rejected = self._read(ctx, stats)
+        records, rejected, first_stage, own_caps = self._read(ctx, stats)
 
-        caps = {r.source: section.cap_per_source for r in records if section.cap_per_source}
-        caps.update({src.source: src.cap for _, src in section.all_sources() if src.cap and src.source})
+        caps = {r.source: section.cap_per_source for r in records if section.cap_per_source} | own_caps
         records, capped = cap_sources(records, caps, seed)
 
         chats: list[ChatRecord] = []
@@ -126,6 +137,8 @@ class FormatStage(Stage):
                                           rule="no_instruction_prompts"))
 
         random.Random(seed).shuffle(chats)
+        stage1_chats = [c for c in chats if c.id in first_stage]
+        chats = [c for c in chats if c.id not in first_stage]
         if section.max_examples:
             chats = chats[: section.max_examples]
         n_dev = round(len(chats) * section.dev_fraction)
@@ -137,13 +150,16 @@ class FormatStage(Stage):
             from medadapt.models.chat import load_chat_tokenizer
 
             # the recipe model's tokenizer with the recipe's chat template, as training will use it
-            tokenizer = load_chat_tokenizer(ctx.recipe.model, ctx.recipe.chat_template, ctx.recipe_dir)
+            tokenizer = load_chat_tokenizer(ctx.recipe.model, ctx.recipe.chat_template, ctx.recipe_dir,
+                                            ctx.recipe.trust_remote_code)
             stats["render_parity_problems"] = [p for c in train[:PARITY_SAMPLE] for p in render_parity_problems(tokenizer, c)]
             for problem in stats["render_parity_problems"]:
                 ctx.console.print(f"[red]chat template: {problem}")
             train, dropped, stats["truncation"] = apply_cutoff(tokenizer, train, section.cutoff_len, section.truncation)
             dev, dev_dropped, stats["truncation_dev"] = apply_cutoff(tokenizer, dev, section.cutoff_len, section.truncation)
-            rejected += dropped + dev_dropped
+            stage1_chats, first_dropped, stats["truncation_stage1"] = apply_cutoff(
+                tokenizer, stage1_chats, section.cutoff_len, section.truncation)
+            rejected += dropped + dev_dropped + first_dropped
 
             def tokens(record: Record) -> int:
                 if isinstance(record, ChatRecord):
@@ -153,18 +169,21 @@ class FormatStage(Stage):
         train, chat_mix = _mix(train, section, seed)
         random.Random(seed + 1).shuffle(train)
         texts, text_mix = _mix(texts, section, seed, require_all=False) if texts else (texts, [])
+        stage1_chats, stage1_mix = _mix(stage1_chats, section, seed, require_all=False) if stage1_chats else ([], [])
 
-        if not train and not texts and not section.allow_empty:
+        if not train and not texts and not stage1_chats and not section.allow_empty:
             raise DataError(f"kept 0 training chats and 0 stage-1 text chunks from {len(records)} records"
                             + (f": {describe(reasons(rejected))}" if rejected else "")
                             + " (set data.allow_empty if intended)", file=", ".join(s.path for _, s in section.all_sources()))
         write_jsonl(ctx.out / TRAIN_FILE, train)
         write_jsonl(ctx.out / DEV_FILE, dev)
         write_jsonl(ctx.out / TEXT_FILE, texts)
+        write_jsonl(ctx.out / STAGE1_CHAT_FILE, stage1_chats)
         write_jsonl(ctx.out / "rejected.jsonl", rejected)
         mixture = {
             "stage2_chat": {"mix": chat_mix, **composition(train, _chat_chars, tokens)},
             "stage1_text": {"mix": text_mix, **composition(texts, lambda t: len(t.text), tokens)},
+            "stage1_chat": {"mix": stage1_mix, **composition(stage1_chats, _chat_chars, tokens)},
             "capped": capped,
         }
         write_json(ctx.out / MIXTURE_FILE, mixture)
@@ -173,6 +192,7 @@ class FormatStage(Stage):
             "train": len(train),
             "dev": len(dev),
             "stage1_text": len(texts),
+            "stage1_chat": len(stage1_chats),
             "rejected": len(rejected),
             "by_lang": dict(Counter(c.lang for c in train)),
             "by_source": dict(Counter(c.source for c in train)),

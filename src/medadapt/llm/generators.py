@@ -13,8 +13,9 @@ from medadapt.models.templates import ChatTemplate
 
 
 def load_generator(reference: str, adapter: Path | None = None, chat_template: ChatTemplate | None = None,
-                   model_id: str = "medadapt") -> Generator | LlamaCppGenerator:
-    """A loaded model ready to ``stream``; ``chat_template`` replaces the model's own (for one without)."""
+                   model_id: str = "medadapt", trust_remote_code: bool = False) -> Generator | LlamaCppGenerator:
+    """A loaded model ready to ``stream``; ``chat_template`` replaces the model's own (for one without);
+    ``trust_remote_code``: the recipe's key (transformers models only)."""
     if is_gguf(reference):
         if adapter is not None:
             raise ModelError("a GGUF file takes no adapter: export the run (it merges the adapter) and convert that",
@@ -22,5 +23,5 @@ def load_generator(reference: str, adapter: Path | None = None, chat_template: C
         return LlamaCppGenerator(reference, model_id, chat_template)
     from medadapt.models.chat import load_chat_model
 
-    model, tokenizer = load_chat_model(reference, adapter, chat_template)
+    model, tokenizer = load_chat_model(reference, adapter, chat_template, trust_remote_code)
     return Generator(model, tokenizer, model_id)

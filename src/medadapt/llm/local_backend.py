@@ -12,12 +12,13 @@ from medadapt.llm.batched import BatchedBackend
 class LocalBackend(BatchedBackend):
     kind = "local"
 
-    def __init__(self, model: str, batch_size: int, chat_template: Any = None):
+    def __init__(self, model: str, batch_size: int, chat_template: Any = None, trust_remote_code: bool = False):
         from medadapt.models.chat import load_chat_model
 
         super().__init__(batch_size)
         self.model = model
-        self._model, self._tokenizer = load_chat_model(model, chat_template=chat_template)
+        self._model, self._tokenizer = load_chat_model(model, chat_template=chat_template,
+                                                       trust_remote_code=trust_remote_code)
 
     def generate(self, requests: list[ChatRequest]) -> list[Completion]:
         """One batched ``generate`` call; all requests share max_tokens and temperature."""

@@ -4,7 +4,12 @@ through :func:`read_prompt`.
 
 Prompt sets per language (:func:`load_prompts`) are ``<lang>.yaml`` files: the recipe's ``prompts`` folder
 first, then the shipped ``llm/task_prompts/``. They live in the inference layer because both the generate
-tasks and evaluate's translate pipeline use them."""
+tasks and evaluate's translate pipeline use them.
+
+A shipped *prompt set* other than ``default`` (``llm/task_prompts/<set>/<lang>.yaml``, e.g. ``mmed-ift``: one
+paper's method) holds only the steps it changes; the others come from the default file of the same language,
+so a paper set never drifts from the default contract it does not touch. A recipe folder's file still
+replaces the whole set for its language."""
 
 from __future__ import annotations
 
@@ -59,14 +64,18 @@ class PromptSet:
         return self.prompts[task]
 
 
-def _shipped_dir() -> Path:
-    return Path(str(resources.files("medadapt.llm").joinpath("task_prompts")))
+DEFAULT_SET = "default"
 
 
-def available_languages(override_dir: Path | None = None) -> set[str]:
-    """Languages with task prompts: the shipped ones and any ``<lang>.yaml`` in ``override_dir`` (what
-    ``recipe validate`` checks a recipe's languages against, without loading a model)."""
-    dirs = [_shipped_dir(), *([override_dir] if override_dir is not None and override_dir.is_dir() else [])]
+def _shipped_dir(prompt_set: str = DEFAULT_SET) -> Path:
+    folder = Path(str(resources.files("medadapt.llm").joinpath("task_prompts")))
+    return folder if prompt_set == DEFAULT_SET else folder / prompt_set
+
+
+def available_languages(override_dir: Path | None = None, prompt_set: str = DEFAULT_SET) -> set[str]:
+    """Languages with task prompts: the shipped ones (of ``prompt_set``) and any ``<lang>.yaml`` in
+    ``override_dir`` (what ``recipe validate`` checks a recipe's languages against, without loading a model)."""
+    dirs = [_shipped_dir(prompt_set), *([override_dir] if override_dir is not None and override_dir.is_dir() else [])]
     return {path.stem for folder in dirs for path in folder.glob("*.yaml")}
 
 
@@ -76,16 +85,26 @@ def prompt_file(lang: str, override_dir: Path | None) -> Path:
     return _shipped_dir() / f"{lang}.yaml"
 
 
-def load_prompts(lang: str, override_dir: Path | None = None) -> PromptSet:
+def _read_set(path: Path) -> tuple[dict[str, str], dict[str, Prompt]]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    prompts = {task: read_prompt(raw[task], path, task) for task in TASK_PROMPTS if raw.get(task) is not None}
+    return dict(raw.get("languages") or {}), prompts
+
+
+def load_prompts(lang: str, override_dir: Path | None = None, prompt_set: str = DEFAULT_SET) -> PromptSet:
     path = prompt_file(lang, override_dir)
     if not path.is_file():
         raise LLMError(f"no prompts for language {lang!r}: add {lang}.yaml to the folder the recipe's "
                        f"generate.prompts (or evaluate.pipelines[].prompts) names",
                        file=str(override_dir) if override_dir is not None else None)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    prompts = {}
-    for task in TASK_PROMPTS:
-        entry = raw.get(task)
-        if entry is not None:
-            prompts[task] = read_prompt(entry, path, task)
-    return PromptSet(lang, path, dict(raw.get("languages") or {}), prompts)
+    languages, prompts = _read_set(path)
+    if prompt_set == DEFAULT_SET or path.parent == override_dir:
+        return PromptSet(lang, path, languages, prompts)
+    layer = _shipped_dir(prompt_set) / f"{lang}.yaml"
+    if not layer.is_file():
+        have = ", ".join(sorted(available_languages(prompt_set=prompt_set))) or "none"
+        raise LLMError(f"prompt set {prompt_set!r} has no prompts for language {lang!r} (it has {have}): use "
+                       f"generate.prompt_set: default for it, or add {lang}.yaml to generate.prompts",
+                       file=str(layer.parent))
+    own_languages, own = _read_set(layer)
+    return PromptSet(lang, layer, languages | own_languages, prompts | own)

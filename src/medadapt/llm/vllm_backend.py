@@ -9,6 +9,7 @@ from typing import Any
 from medadapt.llm.backend import ChatRequest, Completion
 from medadapt.llm.batched import BatchedBackend
 from medadapt.llm.errors import LLMError
+from medadapt.models.loading import remote_code
 from medadapt.models.registry import resolve_model
 from medadapt.models.templates import ChatTemplate, prepare_chat_tokenizer
 
@@ -35,11 +36,13 @@ def completion_of(output: Any) -> Completion:
 class VLLMBackend(BatchedBackend):
     kind = "vllm"
 
-    def __init__(self, model: str, batch_size: int, chat_template: ChatTemplate | None = None):
+    def __init__(self, model: str, batch_size: int, chat_template: ChatTemplate | None = None,
+                 trust_remote_code: bool = False):
         self._vllm = import_vllm()
         super().__init__(batch_size)
         self.model = model
-        self._llm = self._vllm.LLM(model=resolve_model(model))
+        source = resolve_model(model)
+        self._llm = self._vllm.LLM(model=source, **remote_code(source, trust_remote_code))
         tokenizer = prepare_chat_tokenizer(self._llm.get_tokenizer(), chat_template, model)
         # Both go with every call instead of only onto the tokenizer: the template so that no vLLM version's own
         # template lookup wins, the end-of-turn token because vLLM reads the tokenizer's eos once, at load.

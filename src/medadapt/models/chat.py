@@ -14,27 +14,29 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.errors import DataError
-from medadapt.models.loading import load_for_inference
+from medadapt.models.loading import load_for_inference, remote_code
 from medadapt.models.registry import resolve_model
 from medadapt.models.templates import ChatTemplate, load_chat_template, prepare_chat_tokenizer
 
 
-def load_chat_tokenizer(model_ref: str, chat_template: str | None, recipe_dir: Path | None = None) -> Any:
+def load_chat_tokenizer(model_ref: str, chat_template: str | None, recipe_dir: Path | None = None,
+                        trust_remote_code: bool = False) -> Any:
     """The model's tokenizer as training and the data stage render chats with it: ``chat_template`` (a shipped
     name or a YAML file relative to ``recipe_dir``) installed, else the model's own checked; pad = eos when
-    unset, after the template's end-of-turn token is in place."""
+    unset, after the template's end-of-turn token is in place. ``trust_remote_code``: the recipe's key."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(model_ref))
+    source = resolve_model(model_ref)
+    tokenizer = AutoTokenizer.from_pretrained(source, **remote_code(source, trust_remote_code))
     return prepare_chat_tokenizer(tokenizer, load_chat_template(chat_template, recipe_dir), model_ref)
 
 
-def load_chat_model(reference: str, adapter: Path | None = None, chat_template: ChatTemplate | None = None
-                    ) -> tuple[Any, Any]:
+def load_chat_model(reference: str, adapter: Path | None = None, chat_template: ChatTemplate | None = None,
+                    trust_remote_code: bool = False) -> tuple[Any, Any]:
     """(model, tokenizer) for chatting, as chat, serve, the local backend and free-form evaluation load them:
     :func:`load_for_inference`, then the template installed. Its pad token stays the model's own eos, set
     before a template replaces the end-of-turn token (unlike :func:`load_chat_tokenizer`)."""
-    model, tokenizer = load_for_inference(reference, adapter)
+    model, tokenizer = load_for_inference(reference, adapter, trust_remote_code)
     prepare_chat_tokenizer(tokenizer, chat_template, reference)
     return model, tokenizer
 

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 
-def merged_model(source: str, adapter: Path, dtype: Any) -> Any:
+def merged_model(source: str, adapter: Path, dtype: Any, trust_remote_code: bool = False) -> Any:
     from transformers import AutoModelForCausalLM
 
-    from medadapt.models.loading import with_adapters
+    from medadapt.models.loading import remote_code, with_adapters
 
-    return with_adapters(AutoModelForCausalLM.from_pretrained(source, dtype=dtype), adapter).merge_and_unload()
+    base = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **remote_code(source, trust_remote_code))
+    return with_adapters(base, adapter).merge_and_unload()
 
 
 def save_model_dir(model: Any, tokenizer: Any, target: Path) -> Path:
@@ -34,6 +35,7 @@ def save_model_dir(model: Any, tokenizer: Any, target: Path) -> Path:
     return target
 
 
-def merge_to_dir(source: str, adapter: Path, tokenizer: Any, target: Path, dtype: Any) -> Path:
+def merge_to_dir(source: str, adapter: Path, tokenizer: Any, target: Path, dtype: Any,
+                 trust_remote_code: bool = False) -> Path:
     """``source`` + ``adapter`` merged and saved as a standalone model directory at ``target``."""
-    return save_model_dir(merged_model(source, adapter, dtype), tokenizer, target)
+    return save_model_dir(merged_model(source, adapter, dtype, trust_remote_code), tokenizer, target)

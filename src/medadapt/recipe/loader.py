@@ -39,31 +39,36 @@ def _file_problem(recipe: Recipe, reference: str, base_dir: Path, folders: bool 
     return None if path.is_file() or (folders and path.is_dir()) else f"file not found: {reference}"
 
 
-def _missing_files(recipe: Recipe, base_dir: Path) -> list[str]:
-    """Input files named in the recipe that do not exist, as problems in the recipe's own terms."""
+def _missing_files(recipe: Recipe, base_dir: Path, sections: set[str] | None = None) -> list[str]:
+    """Input files named in the recipe (in ``sections`` only, when given) that do not exist, as problems in the
+    recipe's own terms."""
     problems = []
+
+    def checked(section: str) -> bool:
+        return getattr(recipe, section) is not None and (sections is None or section in sections)
+
     if recipe.chat_template and not template_file(recipe.chat_template, base_dir).is_file():
         problems.append(f"chat_template: not a shipped template ({', '.join(shipped_templates())}) nor a file: "
                         f"{recipe.chat_template}")
-    if recipe.curate:
+    if checked("curate"):
         for place, reference in recipe.curate.file_references():
             if problem := _file_problem(recipe, reference, base_dir):
                 problems.append(f"curate.{place}: {problem}")
-    if recipe.data:
+    if checked("data"):
         for place, source in recipe.data.all_sources():
             if problem := _file_problem(recipe, source.path, base_dir, folders=True):
                 problems.append(f"data.{place}.path: {problem}")
             if problem := reader_problem(source.reader, base_dir):
                 problems.append(f"data.{place}.{'mapping' if source.mapping else 'format'}: {problem}")
-    if recipe.generate:
+    if checked("generate"):
         for i, task in enumerate(recipe.generate.tasks):
             if problem := _file_problem(recipe, task.input, base_dir):
                 problems.append(f"generate.tasks.{i}.input: {problem}")
-    if recipe.train:
+    if checked("train"):
         for place, reference in recipe.train.input_references():
             if problem := _file_problem(recipe, reference, base_dir):
                 problems.append(f"train.{place}: {problem}")
-    if recipe.evaluate:
+    if checked("evaluate"):
         for i, bench in enumerate(recipe.evaluate.benchmarks):
             if problem := _file_problem(recipe, bench.path, base_dir):
                 problems.append(f"evaluate.benchmarks.{i}.path: {problem}")
@@ -120,8 +125,9 @@ def _validated(path: Path, profile: str | None = None) -> Recipe:
     return recipe
 
 
-def load_recipe(path: str | Path, profile: str | None = None) -> Recipe:
+def load_recipe(path: str | Path, profile: str | None = None, sections: set[str] | None = None) -> Recipe:
     """Parse and validate (with ``profile`` applied); raise :class:`RecipeError` listing all problems at once.
+    ``sections``: check only their input files (a command that runs one stage needs only that stage's).
 
     The recipe's ``data_dir`` becomes the folder ``data://`` references point into, unless ``MEDADAPT_DATA``
     names one."""
@@ -130,7 +136,7 @@ def load_recipe(path: str | Path, profile: str | None = None) -> Recipe:
         raise RecipeError(str(path), ["file not found"])
     recipe = _validated(path, profile)
     use_recipe_data_dir(resolve_path(recipe.data_dir, path.parent).resolve() if recipe.data_dir else None)
-    problems = _cross_section_problems(recipe) + _missing_files(recipe, path.parent)
+    problems = _cross_section_problems(recipe) + _missing_files(recipe, path.parent, sections)
     if problems:
         raise RecipeError(str(path), problems)
     return recipe
@@ -146,8 +152,10 @@ def load_run_recipe(run_dir: Path) -> Recipe:
 
 
 def load_recipe_for(path: str | Path, section: str, profile: str | None = None) -> Recipe:
-    """A recipe for a command that runs one stage: the stage's section must be there."""
-    recipe = load_recipe(path, profile)
+    """A recipe for a command that runs one stage: the stage's section must be there, and its files (those of
+    the other stages are their own commands' concern: `medadapt train --dry-run` plans a GPU recipe whose
+    benchmarks are not downloaded yet)."""
+    recipe = load_recipe(path, profile, {section})
     if getattr(recipe, section) is None:
         raise RecipeError(str(path), [f"{section}: section missing (medadapt {section} needs one)"])
     return recipe

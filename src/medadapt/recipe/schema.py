@@ -24,6 +24,11 @@ class ReportSection(StrictModel):
     """The report of every stage that ran; made by default (``report: false`` turns it off)."""
 
     title: str | None = Field(None, description="The report's title; default: `medadapt run: <name>`.")
+    paper_table: str | None = Field(
+        None, description="Also lay the results out as a paper's main table: a shipped one (gaokerena, mmed-ift, "
+                          "bimedix, collectivesft: report/papers/<name>.yaml) or a YAML file of the same shape "
+                          "(recipe-relative); the paper's published figures are shown beside ours when the run uses "
+                          "the paper's model. Null: none.")
 
 
 class ChatSection(StrictModel):
@@ -48,6 +53,11 @@ class Recipe(StrictModel):
         None, description="A shipped template name (chatml, gemma, vicuna) or a YAML file; default: the model's own."
     )
     seed: int = Field(0, description="Seed for every sampled choice (splits, caps, mixing, training).")
+    trust_remote_code: bool = Field(
+        False, description="Run the Python code a model ships beside its weights (`auto_map` in its config.json, "
+                           "e.g. InternLM2.5): passed to every transformers load of the recipe's models (train, "
+                           "evaluate, the local and vLLM backends, chat, serve, export), with a warning. Off, such a "
+                           "model is refused with a one-line error naming this key.")
     data_dir: str | None = Field(
         None, description="Folder that `data://<dataset>/<file>` references point into (public datasets the recipe "
                           "reads; relative to the recipe's folder). `--data-dir` and `MEDADAPT_DATA` take precedence.")

@@ -30,6 +30,11 @@ class ChatTarget:
     info: ModelInfo | None = None
     note: str | None = None
 
+    @property
+    def trust_remote_code(self) -> bool:
+        """The run's opt-in to the model's own code (off for a model no run made)."""
+        return self.info is not None and self.info.trust_remote_code
+
 
 def chat_target(target: str, chat_template: str | None = None) -> ChatTarget:
     """A run directory (its merged model, or its recipe's model + the trained adapter; its recipe's chat

@@ -52,7 +52,7 @@ def _load(target: str, chat_template: Optional[str], model_id: Optional[str] = N
     template = load_chat_template(chat_template)
     name = model_id or (spec.run_dir.name if spec.run_dir else Path(target).name or target)
     with err_console.status(f"Loading {escape(spec.description)}…"):
-        generator = load_generator(spec.model, spec.adapter, template, name)
+        generator = load_generator(spec.model, spec.adapter, template, name, spec.trust_remote_code)
     if spec.note:  # once the model loaded: a reference that resolves to nothing gets its own one-line error
         err_console.print(spec.note, markup=False, highlight=False, soft_wrap=True)
     return spec, generator

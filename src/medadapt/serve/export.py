@@ -154,7 +154,7 @@ def export_run(run: Path, to: Path, *, gguf: list[str] | None = None, force: boo
         shutil.copytree(spec.model, partial, dirs_exist_ok=True)
     else:
         log(f"merging {spec.description}")
-        save_merged(spec.model, spec.adapter, partial)
+        save_merged(spec.model, spec.adapter, partial, spec.trust_remote_code)
     spec.info.write(partial)  # after the copy: the run's settings as they are now
 
     extra = partial / "medadapt"
@@ -179,8 +179,10 @@ def export_run(run: Path, to: Path, *, gguf: list[str] | None = None, force: boo
         from medadapt.serve.modelfile import write_modelfile
 
         outcome["gguf"] = [str(p) for p in write_ggufs(to, gguf, log)]
-        family = write_modelfile(to / "Modelfile", Path(outcome["gguf"][0]).name, AutoTokenizer.from_pretrained(to),
-                                 spec.settings)
+        from medadapt.models.loading import remote_code
+
+        tokenizer = AutoTokenizer.from_pretrained(to, **remote_code(str(to), spec.trust_remote_code))
+        family = write_modelfile(to / "Modelfile", Path(outcome["gguf"][0]).name, tokenizer, spec.settings)
         if family is None:
             log("Modelfile without TEMPLATE: the chat template is of no family medadapt knows; Ollama will use "
                 "the template embedded in the GGUF")
@@ -188,17 +190,19 @@ def export_run(run: Path, to: Path, *, gguf: list[str] | None = None, force: boo
     return outcome
 
 
-def save_merged(model_ref: str, adapter: Path | None, target: Path) -> None:
+def save_merged(model_ref: str, adapter: Path | None, target: Path, trust_remote_code: bool = False) -> None:
     """Base + adapter (every adapter of a stack) merged in 32-bit and saved with the adapter's tokenizer (its chat
-    template), the same way the train stage writes train/merged/."""
+    template), the same way the train stage writes train/merged/; ``trust_remote_code``: the run's recipe key."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from medadapt.models.loading import remote_code
     from medadapt.models.registry import resolve_model
     from medadapt.models.merge import merged_model, save_model_dir
 
     source = resolve_model(model_ref)
-    tokenizer = AutoTokenizer.from_pretrained(str(adapter) if adapter else source)
-    model = (merged_model(source, adapter, torch.float32) if adapter is not None
-             else AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32))
+    trust = remote_code(source, trust_remote_code)
+    tokenizer = AutoTokenizer.from_pretrained(str(adapter) if adapter else source, **trust)
+    model = (merged_model(source, adapter, torch.float32, trust_remote_code) if adapter is not None
+             else AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, **trust))
     save_model_dir(model, tokenizer, target)

@@ -30,11 +30,12 @@ class ModelInfo(StrictModel):
     chat_template: str | None = None  # what the recipe named; already installed in the saved tokenizer
     languages: list[str]
     chat: ChatSection
+    trust_remote_code: bool = False  # the recipe's opt-in to the model's own code, which loading it needs again
 
     @classmethod
     def from_recipe(cls, recipe: Recipe) -> ModelInfo:
         return cls(run=recipe.name, base_model=recipe.model, chat_template=recipe.chat_template,
-                   languages=recipe.languages, chat=recipe.chat)
+                   languages=recipe.languages, chat=recipe.chat, trust_remote_code=recipe.trust_remote_code)
 
     def write(self, model_dir: Path) -> Path:
         """``model_dir/medadapt.json``."""

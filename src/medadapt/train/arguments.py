@@ -54,7 +54,8 @@ def training_arguments(cfg: StageConfig, output_dir: Path, seed: int, precision:
         "gradient_accumulation_steps": cfg.grad_accum,
         "learning_rate": cfg.learning_rate,
         "lr_scheduler_type": cfg.lr_scheduler,
-        "warmup_steps": cfg.warmup_ratio,  # a float < 1 is a ratio of the total steps (transformers ≥ 5)
+        # an int counts steps, a float < 1 is a ratio of the total steps (transformers ≥ 5)
+        "warmup_steps": cfg.warmup_ratio if cfg.warmup_steps is None else cfg.warmup_steps,
         "weight_decay": cfg.weight_decay,
         "max_grad_norm": cfg.max_grad_norm,
         "activation_checkpointing": cfg.gradient_checkpointing,

@@ -42,8 +42,8 @@ def train_options(
 
 
 def print_dry_run(recipe: Any, recipe_path: Path, runs_dir: Path) -> None:
-    """The plan table, then what each stage trains on, how its tokens were counted, what its dev evaluation
-    costs, and which command to run first when the data is not there yet."""
+    """The plan table, then each stage's settings (as its paper states them), what it trains on, how its tokens
+    were counted, what its dev evaluation costs, and which command to run first when the data is not there yet."""
     from medadapt.train.dryrun import plan
 
     table = Table(title=f"train plan for {recipe.name} ({recipe.model}), nothing loaded")
@@ -60,11 +60,16 @@ def print_dry_run(recipe: Any, recipe_path: Path, runs_dir: Path) -> None:
             str(p.steps) if p.steps is not None else unknown,
             f"{memory['weights']} + {memory['trainable_state']} + {memory['activations']} = {memory['total']}",
         )
+        notes += [f"{p.stage} {line}" for line in p.settings]
         notes += [f"{p.stage} trains on {p.trains_on}", f"{p.stage} tokens: {p.token_count}",
                   f"{p.stage} dev evaluation: {p.dev}"]
         if p.needs:
             waiting_on[p.needs] = None
     console.print(table)
+    train = recipe.train
+    console.print(f"between stages: {train.between_stages}; multi-GPU: {train.distributed}; merged model: "
+                  f"{'yes' if train.merge else 'no'}; trust_remote_code: {str(recipe.trust_remote_code).lower()}",
+                  soft_wrap=True, highlight=False)
     for note in notes:
         console.print(note, soft_wrap=True, highlight=False)
     runs = [] if runs_dir == Path("runs") else ["--runs-dir", str(runs_dir)]

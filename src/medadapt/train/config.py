@@ -1,4 +1,5 @@
-"""The recipe's ``train:`` section: stage 1 (continued pretraining), stage 2 (SFT), and how they run.
+"""The recipe's ``train:`` section: stage 1 (continued pretraining, or instruction tuning), stage 2 (SFT), and
+how they run.
 
 Every option maps onto a PEFT / TRL / transformers argument (see ``medadapt.train.setup`` and
 ``medadapt.train.arguments``); nothing here is re-implemented training logic.
@@ -6,9 +7,9 @@ Every option maps onto a PEFT / TRL / transformers argument (see ``medadapt.trai
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from medadapt.strict import StrictModel
 
@@ -39,10 +40,12 @@ class LoraConfig(StrictModel):
 class StageConfig(StrictModel):
     """Hyper-parameters both stages share; each maps onto a TrainingArguments / PEFT field."""
 
-    method: Literal["lora", "dora", "qlora", "full"] = Field(
-        "lora", description="lora, dora (weight-decomposed LoRA), qlora (4-bit base, GPU only), full fine-tuning."
+    method: Literal["lora", "dora", "qlora", "qdora", "full"] = Field(
+        "lora", description="lora, dora (weight-decomposed LoRA), qlora (LoRA on a 4-bit base), qdora (DoRA on a "
+        "4-bit base; MMed-IFT's quantised DoRA), full fine-tuning. qlora and qdora need a CUDA GPU and bitsandbytes."
     )
-    lora: LoraConfig = Field(default_factory=LoraConfig, description="Adapter settings (lora, dora, qlora; unused by full).")
+    lora: LoraConfig = Field(default_factory=LoraConfig, description="Adapter settings (lora, dora, qlora, qdora; "
+                             "unused by full).")
     max_steps: int | None = Field(30, gt=0, description="Optimizer steps; null: train for `epochs`.")
     epochs: float = Field(1.0, gt=0, description="Passes over the training data when max_steps is null.")
     batch_size: int = Field(2, gt=0, description="Examples per device per forward pass.")
@@ -51,6 +54,9 @@ class StageConfig(StrictModel):
     lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = Field(
         "cosine", description="Learning-rate schedule after warm-up.")
     warmup_ratio: float = Field(0.03, ge=0.0, lt=1.0, description="Share of the steps spent warming the learning rate up.")
+    warmup_steps: int | None = Field(
+        None, ge=0, description="Optimizer steps spent warming the learning rate up (BiMediX: 10); when set, it "
+        "replaces warmup_ratio; null: warmup_ratio.")
     weight_decay: float = Field(0.0, ge=0.0, description="AdamW weight decay.")
     max_grad_norm: float = Field(1.0, gt=0, description="Gradients are clipped to this norm.")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
@@ -80,6 +86,10 @@ class StageConfig(StrictModel):
 class PretrainStageConfig(StageConfig):
     """Stage 1: causal-LM loss on every token of ``text`` records packed into ``block_size`` blocks."""
 
+    objective: Literal["pretrain"] = Field(
+        "pretrain", description="pretrain: continued pretraining on text records (every token, packed blocks); "
+        "sft: instruction tuning on chat records, loss on assistant turns only, with stage 2's keys (MMed-IFT's "
+        "stage 1).")
     input: str = Field("run://data/stage1_text.jsonl", description="JSONL of text records (id, source, lang, text).")
     block_size: int = Field(1024, gt=8, description="Tokens per packed training block.")
     dev_fraction: float = Field(0.05, ge=0.0, lt=0.5, description="Share of blocks held out as the dev split.")
@@ -102,8 +112,33 @@ class SFTStageConfig(StageConfig):
     )
 
 
+class InstructionStageConfig(SFTStageConfig):
+    """Stage 1 as instruction tuning (``objective: sft``): stage 2's chats-and-assistant-loss training, on its
+    own file, before the merge (or stack) stage 2 builds on."""
+
+    objective: Literal["sft"] = Field(description="sft: instruction tuning on chat records (see above).")
+    input: str = Field("run://data/stage1_chat.jsonl", description="JSONL of chat records (id, messages): by "
+                       "default the chats of the data sources marked `stage: 1`.")
+    dev_input: str | None = Field(None, description="Dev chats; null: none (the data stage holds out dev chats "
+                                  "for stage 2 only).")
+
+
+def _stage1_objective(value: Any) -> str:
+    """Which stage-1 config a mapping (or a built config) is: ``objective``, pretrain when absent."""
+    return value.get("objective", "pretrain") if isinstance(value, dict) else getattr(value, "objective", "pretrain")
+
+
+#: stage 1: continued pretraining (the default) or instruction tuning, told apart by ``objective``
+Stage1Config = Annotated[
+    Union[Annotated[PretrainStageConfig, Tag("pretrain")], Annotated[InstructionStageConfig, Tag("sft")]],
+    Discriminator(_stage1_objective),
+]
+
+
 class TrainSection(StrictModel):
-    stage1: PretrainStageConfig | None = Field(None, description="Continued pre-training on text; null: skipped.")
+    stage1: Stage1Config | None = Field(
+        None, description="Continued pre-training on text (objective: pretrain) or instruction tuning on chats "
+        "(objective: sft); null: skipped.")
     stage2: SFTStageConfig | None = Field(None, description="Supervised fine-tuning on chats; null: skipped.")
     between_stages: Literal["merge", "stack"] = Field(
         "merge", description="How stage 2 builds on stage 1's adapter. merge: merge it into the base and train "
@@ -123,11 +158,13 @@ class TrainSection(StrictModel):
 
     def input_references(self) -> list[tuple[str, str]]:
         """(recipe field, reference) of every data file the configured stages read."""
-        references = [("stage1.input", self.stage1.input)] if self.stage1 else []
-        if self.stage2:
-            references.append(("stage2.input", self.stage2.input))
-            if self.stage2.dev_input:
-                references.append(("stage2.dev_input", self.stage2.dev_input))
+        references = []
+        for stage, cfg in (("stage1", self.stage1), ("stage2", self.stage2)):
+            if cfg is None:
+                continue
+            references.append((f"{stage}.input", cfg.input))
+            if isinstance(cfg, SFTStageConfig) and cfg.dev_input:
+                references.append((f"{stage}.dev_input", cfg.dev_input))
         return references
 
     @model_validator(mode="after")
@@ -154,8 +191,8 @@ class TrainSection(StrictModel):
         if self.stage1 is None or self.stage2 is None:
             raise ValueError("between_stages: stack needs stage1 and stage2")
         if "full" in (self.stage1.method, self.stage2.method):
-            raise ValueError("between_stages: stack needs an adapter in both stages (method lora, dora or qlora), "
-                             "not method: full")
+            raise ValueError("between_stages: stack needs an adapter in both stages (method lora, dora, qlora or "
+                             "qdora), not method: full")
         if self.stage1.lora.target_parameters != self.stage2.lora.target_parameters:
             raise ValueError("between_stages: stack needs the same lora.target_parameters in both stages (PEFT: "
                              "stacked adapters on fused parameters must target the same ones)")

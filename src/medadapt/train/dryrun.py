@@ -25,6 +25,7 @@ from medadapt.recipe import Recipe
 from medadapt.resources import RUN_SCHEME
 from medadapt.train.config import PretrainStageConfig, SFTStageConfig, StageConfig, TrainSection
 from medadapt.train.packing import dev_block_count
+from medadapt.train.setup import QUANTISED
 from medadapt.train.stage import stage_inputs
 
 ARCHITECTURES = Path(__file__).with_name("architectures")
@@ -45,15 +46,19 @@ class StagePlan:
     memory_gib: dict[str, float]
     dev: str  # what dev evaluation costs, in words
     needs: str | None  # the stage that writes the missing input (run://<stage>/…), None when it is there
+    settings: list[str]  # the hyper-parameters as a paper's method section states them (see :func:`settings`)
 
 
 def shipped_config_file(reference: str) -> Path:
     return ARCHITECTURES / f"{reference.replace('/', '--')}.json"
 
 
-def model_config(reference: str) -> tuple[Any, str | None]:
-    """(config, local directory or None): a shipped config for hub ids, else the local model's own."""
+def model_config(reference: str, trust_remote_code: bool = False) -> tuple[Any, str | None]:
+    """(config, local directory or None): a shipped config for hub ids, else the local model's own (its code
+    run only when the recipe trusts it)."""
     from transformers import AutoConfig
+
+    from medadapt.models.loading import remote_code
 
     shipped = shipped_config_file(reference)
     if shipped.is_file():
@@ -63,10 +68,11 @@ def model_config(reference: str) -> tuple[Any, str | None]:
             f"no config to plan from: put the model's config.json in {ARCHITECTURES} as {shipped.name}, "
             "or set model: to a local model directory", field=f"model {reference}")
     directory = resolve_model(reference)
-    return AutoConfig.from_pretrained(directory), directory
+    return AutoConfig.from_pretrained(directory, **remote_code(directory, trust_remote_code)), directory
 
 
-def parameter_counts(config: Any, cfg: StageConfig, stacked_on: StageConfig | None = None) -> tuple[int, int]:
+def parameter_counts(config: Any, cfg: StageConfig, stacked_on: StageConfig | None = None,
+                     trust_remote_code: bool = False) -> tuple[int, int]:
     """(trainable, total) of the model built on the meta device, with PEFT applied as in training (on top of
     the frozen adapter of ``stacked_on``, when given)."""
     from accelerate import init_empty_weights
@@ -75,7 +81,7 @@ def parameter_counts(config: Any, cfg: StageConfig, stacked_on: StageConfig | No
     from medadapt.train.setup import peft_config
 
     with init_empty_weights():
-        model = AutoModelForCausalLM.from_config(config)
+        model = AutoModelForCausalLM.from_config(config, trust_remote_code=trust_remote_code)
     model.tie_weights()  # init_empty_weights skips the tying that loading does (and blocks it inside)
     total = sum(p.numel() for p in model.parameters())
     if cfg.method == "full":
@@ -93,9 +99,9 @@ def parameter_counts(config: Any, cfg: StageConfig, stacked_on: StageConfig | No
         return stacked.get_nb_trainable_parameters()
 
 
-def row_tokens(row: dict[str, Any], stage: str, tokenizer: Any | None) -> int:
-    """Tokens of a stage-1 text (+1 EOS) or a stage-2 chat (rendered by the chat template)."""
-    if stage == "stage1":
+def row_tokens(row: dict[str, Any], text: bool, tokenizer: Any | None) -> int:
+    """Tokens of a text record (+1 EOS; continued pretraining) or a chat (rendered by the chat template)."""
+    if text:
         if tokenizer is None:
             return math.ceil(len(row["text"]) / CHARS_PER_TOKEN) + 1
         return len(tokenizer(row["text"], add_special_tokens=False)["input_ids"]) + 1
@@ -104,9 +110,9 @@ def row_tokens(row: dict[str, Any], stage: str, tokenizer: Any | None) -> int:
     return len(tokenize_chat(tokenizer, row["messages"])["input_ids"])
 
 
-def count_tokens(rows: list[dict[str, Any]], stage: str, tokenizer: Any | None, max_length: int | None = None) -> int:
-    """Tokens of ``rows``, each chat cut at ``max_length`` as training cuts it."""
-    return sum(min(row_tokens(row, stage, tokenizer), max_length or math.inf) for row in rows)
+def count_tokens(rows: list[dict[str, Any]], text: bool, tokenizer: Any | None, max_length: int | None = None) -> int:
+    """Tokens of ``rows`` (text records, or chats each cut at ``max_length`` as training cuts them)."""
+    return sum(min(row_tokens(row, text, tokenizer), max_length or math.inf) for row in rows)
 
 
 def optimizer_steps(cfg: StageConfig, examples: int | None) -> int | None:
@@ -129,7 +135,7 @@ def memory_estimate(config: Any, cfg: StageConfig, trainable: int, total: int, s
     embeddings = vocab * hidden * (1 if getattr(config, "tie_word_embeddings", False) else 2)
     if cfg.method == "full":
         weights = total * 4
-    elif cfg.method == "qlora":
+    elif cfg.method in QUANTISED:
         weights = (total - embeddings) * 0.5625 + embeddings * 2
     else:
         weights = total * 2
@@ -172,7 +178,8 @@ def data_counts(stage: str, cfg: StageConfig, inputs: dict[str, Path], tokenizer
     counts = DataCounts(f"unknown: {data} does not exist yet")
     if data.is_file():
         rows = list(iter_jsonl(data))
-        counts.tokens = count_tokens(rows, stage, tokenizer, getattr(cfg, "max_length", None))
+        text = isinstance(cfg, PretrainStageConfig)
+        counts.tokens = count_tokens(rows, text, tokenizer, None if text else cfg.max_length)
         counts.how = "tokenizer" if tokenizer is not None else f"estimated at {CHARS_PER_TOKEN} characters per token"
         counts.examples = len(rows)
         if isinstance(cfg, PretrainStageConfig):
@@ -180,11 +187,11 @@ def data_counts(stage: str, cfg: StageConfig, inputs: dict[str, Path], tokenizer
             counts.dev_held_out = dev_block_count(blocks, cfg.dev_fraction)
             counts.examples = blocks - counts.dev_held_out
             counts.dev_tokens = scored_count(counts.dev_held_out, cfg) * cfg.block_size
-    dev_file = inputs.get("stage2.dev_input") if stage == "stage2" else None
+    dev_file = inputs.get(f"{stage}.dev_input")
     if dev_file is not None and dev_file.is_file():
         dev_rows = list(iter_jsonl(dev_file))
         counts.dev_held_out = len(dev_rows)
-        counts.dev_tokens = count_tokens(dev_rows[: cfg.dev_max_examples], stage, tokenizer, cfg.max_length)
+        counts.dev_tokens = count_tokens(dev_rows[: cfg.dev_max_examples], False, tokenizer, cfg.max_length)
     return counts
 
 
@@ -219,6 +226,39 @@ def dev_cost(cfg: StageConfig, counts: DataCounts, steps: int | None) -> str:
             f"({training})")
 
 
+def settings(cfg: StageConfig) -> list[str]:
+    """The stage's hyper-parameters in the order a paper's method section gives them, one group a line, so a
+    recipe can be checked against its paper without reading YAML: objective, method and adapter, batch, optimiser
+    and schedule, length, memory savers and precision."""
+    if isinstance(cfg, PretrainStageConfig):
+        objective = f"continued pretraining (packed blocks of {cfg.block_size} tokens)"
+    else:
+        objective = (f"instruction tuning (chats cut at {cfg.max_length} tokens, loss on assistant turns"
+                     f"{', padding-free' if cfg.padding_free else ''})")
+    lora = cfg.lora
+    if cfg.method == "full":
+        method = "full fine-tuning (every weight, fp32 master copy)"
+    else:
+        targets = lora.target_modules if isinstance(lora.target_modules, str) else ", ".join(lora.target_modules)
+        fused = f" + parameters {', '.join(lora.target_parameters)}" if lora.target_parameters else ""
+        method = f"{cfg.method}: r {lora.r}, alpha {lora.alpha}, dropout {lora.dropout}, targets {targets}{fused}"
+    length = f"{cfg.max_steps} steps (max_steps)" if cfg.max_steps else f"{cfg.epochs:g} epochs"
+    warmup = f"{cfg.warmup_steps} steps" if cfg.warmup_steps is not None else f"ratio {cfg.warmup_ratio:g}"
+    quantised = ("4-bit NF4 base, double quantisation (bitsandbytes, CUDA)" if cfg.method in QUANTISED
+                 else "none")
+    return [
+        f"objective: {objective}",
+        f"method: {method}",
+        f"batch: {cfg.batch_size} per device × {cfg.grad_accum} accumulation = {cfg.batch_size * cfg.grad_accum} "
+        "per optimizer step on each GPU",
+        f"optimizer: AdamW, lr {cfg.learning_rate:g}, {cfg.lr_scheduler} schedule, warmup {warmup}, weight decay "
+        f"{cfg.weight_decay:g}, max grad norm {cfg.max_grad_norm:g}",
+        f"length: {length}",
+        f"memory: gradient checkpointing {'on' if cfg.gradient_checkpointing else 'off'}, quantisation {quantised}, "
+        f"precision {cfg.precision}",
+    ]
+
+
 def producing_stage(reference: str) -> str | None:
     """The stage that writes a ``run://<stage>/…`` input (None for the user's own files)."""
     return reference[len(RUN_SCHEME):].split("/", 1)[0] if reference.startswith(RUN_SCHEME) else None
@@ -226,9 +266,10 @@ def producing_stage(reference: str) -> str | None:
 
 def plan(recipe: Recipe, recipe_dir: Path, run_root: Path) -> list[StagePlan]:
     """One plan per configured stage of ``recipe.train``."""
-    config, directory = model_config(recipe.model)
+    trust = recipe.trust_remote_code
+    config, directory = model_config(recipe.model, trust)
     # the tokenizer as training renders chats (the recipe's template installed), when the model is local
-    tokenizer = load_chat_tokenizer(recipe.model, recipe.chat_template, recipe_dir) if directory else None
+    tokenizer = load_chat_tokenizer(recipe.model, recipe.chat_template, recipe_dir, trust) if directory else None
     inputs = stage_inputs(recipe.train, recipe_dir, run_root)
     references = dict(recipe.train.input_references())
     plans = []
@@ -236,12 +277,12 @@ def plan(recipe: Recipe, recipe_dir: Path, run_root: Path) -> list[StagePlan]:
         if cfg is None:
             continue
         stacked_on = recipe.train.stage1 if stage == "stage2" and recipe.train.between_stages == "stack" else None
-        trainable, total = parameter_counts(config, cfg, stacked_on)
+        trainable, total = parameter_counts(config, cfg, stacked_on, trust)
         counts = data_counts(stage, cfg, inputs, tokenizer)
         steps = optimizer_steps(cfg, counts.examples)
         needs = producing_stage(references[f"{stage}.input"]) if counts.tokens is None else None
         seq_len = cfg.block_size if isinstance(cfg, PretrainStageConfig) else cfg.max_length
         plans.append(StagePlan(stage, cfg.method, trainable, total, counts.tokens, counts.how, steps,
                                trains_on(recipe.train, stage), memory_estimate(config, cfg, trainable, total, seq_len),
-                               dev_cost(cfg, counts, steps), needs))
+                               dev_cost(cfg, counts, steps), needs, settings(cfg)))
     return plans

@@ -10,7 +10,7 @@ from rich.console import Console
 from medadapt.train.arguments import extra_callbacks, training_arguments
 from medadapt.train.config import PretrainStageConfig
 from medadapt.train.fit import fit, parameter_counts, save_trained, scored_dev
-from medadapt.train.packing import pack_blocks, split_blocks, token_stream
+from medadapt.train.packing import leading_bos, pack_blocks, split_blocks, token_stream
 
 
 def block_dataset(blocks: list[list[int]]):
@@ -22,18 +22,19 @@ def block_dataset(blocks: list[list[int]]):
 
 def train_pretrain(source: str, tokenizer: Any, texts: list[str], cfg: PretrainStageConfig, out: Path, work: Path,
                    seed: int, resume: bool, distributed: str, precision: str, cuda: bool,
-                   console: Console | None = None) -> dict[str, Any]:
+                   console: Console | None = None, trust_remote_code: bool = False) -> dict[str, Any]:
     """Train stage 1 on ``texts``; checkpoints in ``work``, adapter (or model) and ``log.jsonl`` in ``out``;
-    progress on ``console``."""
+    progress on ``console``; ``trust_remote_code``: the recipe's key."""
     from transformers import DataCollatorForSeq2Seq, PrinterCallback, Trainer, TrainingArguments
 
     from medadapt.train.callbacks import JsonlLogCallback, RichProgressCallback
     from medadapt.train.setup import load_trainable_model
 
     stream = token_stream(tokenizer, texts)
-    train_blocks, dev_blocks = split_blocks(pack_blocks(stream, cfg.block_size), cfg.dev_fraction, seed)
+    blocks = pack_blocks(stream, cfg.block_size, leading_bos(tokenizer))
+    train_blocks, dev_blocks = split_blocks(blocks, cfg.dev_fraction, seed)
     scored, dev = scored_dev(dev_blocks, cfg, f"blocks of {cfg.block_size} tokens")
-    model = load_trainable_model(source, cfg, precision, cuda, seed)
+    model = load_trainable_model(source, cfg, precision, cuda, seed, trust_remote_code=trust_remote_code)
     has_dev = bool(scored)
     log = work / "log.jsonl"
     trainer = Trainer(

@@ -1,7 +1,8 @@
 """Model, precision and PEFT set-up for a training stage, from the recipe's method and LoRA options.
 
 Everything is handed to the libraries made for it: PEFT's ``LoraConfig`` (DoRA is ``use_dora``, MoE
-experts are ``target_parameters``), bitsandbytes through transformers' ``BitsAndBytesConfig`` for QLoRA.
+experts are ``target_parameters``), bitsandbytes through transformers' ``BitsAndBytesConfig`` for the 4-bit
+base of QLoRA and quantised DoRA (``qdora``: PEFT's DoRA layers accept a bitsandbytes 4-bit base).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from typing import Any
 
 from medadapt.errors import ModelError
 from medadapt.train.config import SFTStageConfig, StageConfig
+
+#: methods whose frozen base is loaded in 4-bit (bitsandbytes NF4): their name, and the method to use on a CPU
+QUANTISED = {"qlora": ("QLoRA", "lora"), "qdora": ("quantised DoRA", "dora")}
 
 
 def has_cuda() -> bool:
@@ -36,7 +40,7 @@ def mixed_precision(precision: str) -> dict[str, bool]:
 
 
 def peft_config(cfg: StageConfig):
-    """PEFT's LoraConfig for lora / dora / qlora; None for full fine-tuning."""
+    """PEFT's LoraConfig for lora / dora / qlora / qdora; None for full fine-tuning."""
     if cfg.method == "full":
         return None
     from peft import LoraConfig
@@ -47,21 +51,22 @@ def peft_config(cfg: StageConfig):
         lora_dropout=cfg.lora.dropout,
         target_modules=cfg.lora.target_modules,
         target_parameters=cfg.lora.target_parameters or None,
-        use_dora=cfg.method == "dora",
+        use_dora=cfg.method in ("dora", "qdora"),
         task_type="CAUSAL_LM",
     )
 
 
 def quantization_config(cfg: StageConfig, cuda: bool, precision: str):
-    """QLoRA's 4-bit NF4 base (double quantisation); a clear error where bitsandbytes cannot run."""
-    if cfg.method != "qlora":
+    """The 4-bit NF4 base (double quantisation) of qlora and qdora; a clear error where bitsandbytes cannot run."""
+    if cfg.method not in QUANTISED:
         return None
+    (name, on_cpu), field = QUANTISED[cfg.method], f"method {cfg.method}"
     if not cuda:
-        raise ModelError("QLoRA (4-bit bitsandbytes) needs a CUDA GPU; use method: lora on CPU", field="method qlora")
+        raise ModelError(f"{name} (4-bit bitsandbytes) needs a CUDA GPU; use method: {on_cpu} on CPU", field=field)
     try:
         import bitsandbytes  # noqa: F401
     except ImportError:
-        raise ModelError("QLoRA needs bitsandbytes: pip install 'medadapt[gpu]'", field="method qlora") from None
+        raise ModelError(f"{name} needs bitsandbytes: pip install 'medadapt[gpu]'", field=field) from None
     import torch
     from transformers import BitsAndBytesConfig
 
@@ -74,8 +79,8 @@ def quantization_config(cfg: StageConfig, cuda: bool, precision: str):
 
 
 def load_trainable_model(source: str, cfg: StageConfig, precision: str, cuda: bool, seed: int,
-                         stacked_on: Path | None = None) -> Any:
-    """The base model in the right dtype (4-bit for QLoRA), wrapped by PEFT unless fine-tuning fully; with
+                         stacked_on: Path | None = None, trust_remote_code: bool = False) -> Any:
+    """The base model in the right dtype (4-bit for qlora and qdora), wrapped by PEFT unless fine-tuning fully; with
     ``stacked_on`` (a stage-1 adapter), the new adapter is trained on top of that frozen one. Padding-free
     batches get the attention made for packed rows (``medadapt.train.packed_attention``).
 
@@ -85,6 +90,8 @@ def load_trainable_model(source: str, cfg: StageConfig, precision: str, cuda: bo
     import torch
     from transformers import AutoModelForCausalLM, set_seed
 
+    from medadapt.models.loading import remote_code
+
     set_seed(seed)
     quantization = quantization_config(cfg, cuda, precision)
     # adapters on a GPU: 16-bit frozen base (PEFT keeps adapter weights in fp32); full FT: fp32 master weights
@@ -92,7 +99,8 @@ def load_trainable_model(source: str, cfg: StageConfig, precision: str, cuda: bo
     if cfg.method == "full":
         dtype = torch.float32
     try:
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, quantization_config=quantization)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, quantization_config=quantization,
+                                                     **remote_code(source, trust_remote_code))
     except OSError as exc:
         raise ModelError(f"cannot load: {str(exc).splitlines()[0]}", field=f"model {source}") from None
     if isinstance(cfg, SFTStageConfig) and cfg.padding_free:

@@ -1,4 +1,5 @@
-"""Stage 2: supervised fine-tuning on chat records, loss on assistant tokens only (PEFT + TRL)."""
+"""Supervised fine-tuning on chat records, loss on assistant tokens only (PEFT + TRL): stage 2, and stage 1
+when its objective is sft (instruction tuning)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,11 @@ def build_sft_dataset(tokenizer: Any, rows: list[dict[str, Any]], max_length: in
 
 
 def checked_sft_dataset(tokenizer: Any, rows: list[dict[str, Any]], cfg: SFTStageConfig, file: Path,
-                        console: Console, dev: bool = False) -> tuple[list[dict], list[dict]]:
+                        console: Console, dev: bool = False, stage: str = "stage2") -> tuple[list[dict], list[dict]]:
     """:func:`build_sft_dataset`, then say what it dropped: a partial loss as a console line with the fix, more
     than ``max_dropped_fraction`` of ``file`` (or every training chat) as a one-line :class:`DataError` before any
-    model loads. ``dev``: the dev chats, which may be empty (no dev evaluation)."""
+    model loads. ``dev``: the dev chats, which may be empty (no dev evaluation); ``stage``: whose keys the fix
+    names (stage1 or stage2)."""
     what = "dev chats" if dev else "chats"
     if not rows and not dev:
         raise DataError("no chats to train on", file=str(file), field="messages")
@@ -45,14 +47,14 @@ def checked_sft_dataset(tokenizer: Any, rows: list[dict[str, Any]], cfg: SFTStag
         return examples, rejected
     reason = f"no assistant token within max_length={cfg.max_length}"
     lost = f"{len(rejected)} of {len(rows)} {what} dropped ({len(rejected) / len(rows):.0%}): {reason}"
+    keys, listed = f"train.{stage}", "train/rejected.jsonl" if stage == "stage2" else "train/stage1/rejected.jsonl"
     if not (examples or dev):
-        raise DataError(f"{lost}, none left to train on; raise train.stage2.max_length", file=str(file),
-                        field="messages")
+        raise DataError(f"{lost}, none left to train on; raise {keys}.max_length", file=str(file), field="messages")
     if len(rejected) / len(rows) > cfg.max_dropped_fraction:
-        raise DataError(f"{lost}; raise train.stage2.max_length, or set train.stage2.max_dropped_fraction above "
+        raise DataError(f"{lost}; raise {keys}.max_length, or set {keys}.max_dropped_fraction above "
                         f"{cfg.max_dropped_fraction} to accept the loss", file=str(file), field="messages")
-    console.print(f"[yellow]stage 2, {file}: {lost} (listed in train/rejected.jsonl); raise "
-                  "train.stage2.max_length to keep them[/yellow]", highlight=False)
+    console.print(f"[yellow]{stage.replace('stage', 'stage ')}, {file}: {lost} (listed in {listed}); raise "
+                  f"{keys}.max_length to keep them[/yellow]", highlight=False)
     return examples, rejected
 
 
@@ -72,11 +74,12 @@ def sft_arguments(cfg: SFTStageConfig, output_dir: Path, seed: int, precision: s
 def train_sft(source: str, tokenizer: Any, train_examples: list[dict], dev_examples: list[dict],
               rejected: list[dict], cfg: SFTStageConfig, out: Path, work: Path, seed: int, resume: bool,
               distributed: str, precision: str, cuda: bool, stacked_on: Path | None = None,
-              console: Console | None = None) -> dict[str, Any]:
-    """Train stage 2 on the examples of :func:`checked_sft_dataset`; checkpoints in ``work``; adapter (or model)
-    and ``rejected.jsonl`` (the chats it dropped) in ``out``; progress on ``console``. With ``stacked_on`` (the
-    stage-1 adapter), the new adapter trains on top of that frozen one and ``out``'s adapter folder holds both
-    (see ``medadapt.train.stacking``)."""
+              console: Console | None = None, title: str = "stage 2 SFT",
+              trust_remote_code: bool = False) -> dict[str, Any]:
+    """Train on the examples of :func:`checked_sft_dataset` (stage 2, or an sft stage 1); checkpoints in
+    ``work``; adapter (or model) and ``rejected.jsonl`` (the chats it dropped) in ``out``; progress on
+    ``console`` under ``title``; ``trust_remote_code``: the recipe's key. With ``stacked_on`` (the stage-1 adapter), the new adapter trains on top of that
+    frozen one and ``out``'s adapter folder holds both (see ``medadapt.train.stacking``)."""
     from datasets import Dataset
     from transformers import PrinterCallback
     from trl import SFTTrainer
@@ -87,17 +90,18 @@ def train_sft(source: str, tokenizer: Any, train_examples: list[dict], dev_examp
     from medadapt.train.stacking import KeepAdaptersStacked, save_stack
 
     if is_main():
+        out.mkdir(parents=True, exist_ok=True)  # an sft stage 1 writes into its result folder, not made yet
         write_jsonl(out / "rejected.jsonl", rejected)
     scored, dev = scored_dev(dev_examples, cfg, "chats")
     has_dev = bool(scored)
     log = work / "log.jsonl"
     trainer = SFTTrainer(
-        model=load_trainable_model(source, cfg, precision, cuda, seed, stacked_on),
+        model=load_trainable_model(source, cfg, precision, cuda, seed, stacked_on, trust_remote_code),
         args=sft_arguments(cfg, work, seed, precision, cuda, has_dev, distributed),
         train_dataset=Dataset.from_list(train_examples),
         eval_dataset=Dataset.from_list(scored) if has_dev else None,
         processing_class=tokenizer,
-        callbacks=[JsonlLogCallback(log), RichProgressCallback("stage 2 SFT", dev, console),
+        callbacks=[JsonlLogCallback(log), RichProgressCallback(title, dev, console),
                    *extra_callbacks(cfg, has_dev),
                    *([KeepAdaptersStacked()] if stacked_on else [])],
     )

@@ -1,10 +1,13 @@
-"""The ``train`` stage: stage 1 (continued pretraining) → merge (or stack) → stage 2 (SFT) → merged model.
+"""The ``train`` stage: stage 1 (continued pretraining, or instruction tuning with ``objective: sft``) → merge
+(or stack) → stage 2 (SFT) → merged model.
 
 Checkpoints live in ``runs/<name>/train-state/`` (``RunDir.state_dir``) (like the crawl's state, outside the stage folder,
 which the runner recreates on every attempt), so ``medadapt train RECIPE --resume`` continues after a crash:
 a finished stage 1 is reused, an unfinished stage resumes from its last checkpoint with the log rewound to it.
-Stage 2's chats are tokenised and checked first, so a file that loses too many of them to ``max_length``
-fails before stage 1 spends its time (``medadapt.train.sft.checked_sft_dataset``).
+The chats of every SFT stage (stage 2, and an sft stage 1) are tokenised and checked first, so a file that
+loses too many of them to ``max_length`` fails before stage 1 spends its time
+(``medadapt.train.sft.checked_sft_dataset``). An sft stage 1 trains exactly as stage 2 does
+(``medadapt.train.sft.train_sft``), then is merged or stacked like a pretraining one.
 
 Written to ``train/``: ``adapter/`` (the last stage's adapter; ``model/`` for full fine-tuning),
 ``log.jsonl``, ``summary.json``, ``rejected.jsonl``, ``merged/`` (base + every adapter, ready to load), and
@@ -35,7 +38,7 @@ from medadapt.recipe import Recipe
 from medadapt.resources import resolve_path
 from medadapt.runs.processes import is_main, on_main
 from medadapt.runs.stage import RunDir, Stage, StageContext
-from medadapt.train.config import StageConfig, TrainSection
+from medadapt.train.config import SFTStageConfig, StageConfig, TrainSection
 from medadapt.train.fit import ADAPTER_DIR, FULL_MODEL_DIR
 from medadapt.models.merge import merge_to_dir, save_model_dir
 from medadapt.train.report import write_report
@@ -54,7 +57,7 @@ def stage_inputs(train: TrainSection, recipe_dir: Path, run_root: Path) -> dict[
 
 class TrainStage(Stage):
     name = "train"
-    summary = "stage 1 (continued pretraining) and/or stage 2 (SFT), merge."
+    summary = "stage 1 (continued pretraining or instruction tuning) and/or stage 2 (SFT), merge."
     version = "2"
     every_process = True
 
@@ -77,13 +80,16 @@ class TrainStage(Stage):
         cuda = has_cuda()
         paths = stage_inputs(train, ctx.recipe_dir, ctx.run.root)
         source = resolve_model(recipe.model)
-        tokenizer = load_chat_tokenizer(recipe.model, recipe.chat_template, ctx.recipe_dir)
+        tokenizer = load_chat_tokenizer(recipe.model, recipe.chat_template, ctx.recipe_dir, recipe.trust_remote_code)
         summary: dict[str, Any] = {"device": "cuda" if cuda else "cpu"}
-        chats = self._stage2_chats(ctx, tokenizer, paths) if train.stage2 else None  # refused before stage 1 runs
+        # every SFT stage's chats are refused (or accepted) before stage 1 runs
+        chats = self._chats(ctx, tokenizer, paths, "stage2") if train.stage2 else None
+        stage1_chats = self._chats(ctx, tokenizer, paths, "stage1") if isinstance(train.stage1, SFTStageConfig) else None
 
         stacked_on = None
         if train.stage1:
-            summary["stage1"], stage1_model = self._stage1(ctx, source, tokenizer, paths["stage1.input"], work, cuda)
+            summary["stage1"], stage1_model = self._stage1(ctx, source, tokenizer, paths["stage1.input"], stage1_chats,
+                                                           work, cuda)
             last = (train.stage1, source, ctx.out / "stage1")
             if train.between_stages == "stack":
                 stacked_on = ctx.out / "stage1" / ADAPTER_DIR
@@ -109,7 +115,8 @@ class TrainStage(Stage):
             shutil.copyfile(ctx.out / "stage1" / "log.jsonl", ctx.out / "log.jsonl")
             if (ctx.out / "stage1" / ADAPTER_DIR).is_dir():
                 shutil.copytree(ctx.out / "stage1" / ADAPTER_DIR, ctx.out / ADAPTER_DIR)
-        summary["merged"] = _final_model(*last, tokenizer, ctx.out, ctx.recipe.train.merge, cuda)
+        summary["merged"] = _final_model(*last, tokenizer, ctx.out, ctx.recipe.train.merge, cuda,
+                                         ctx.recipe.trust_remote_code)
         write_json(ctx.out / "summary.json", summary, ensure_ascii=True)
         write_report(ctx.out)
         shutil.rmtree(work, ignore_errors=True)
@@ -119,31 +126,40 @@ class TrainStage(Stage):
         )
         return summary
 
-    def _stage1(self, ctx: StageContext, source: str, tokenizer: Any, text_file: Path, work: Path,
-                cuda: bool) -> tuple[dict[str, Any], str | None]:
-        """Run (or, on --resume, reuse a finished) stage 1; return its summary and the complete model it made
-        (merged or fully fine-tuned; None when stage 2 stacks on its adapter instead)."""
+    def _stage1(self, ctx: StageContext, source: str, tokenizer: Any, text_file: Path,
+                chats: tuple[list, list, list] | None, work: Path, cuda: bool) -> tuple[dict[str, Any], str | None]:
+        """Run (or, on --resume, reuse a finished) stage 1 — on ``chats`` when its objective is sft, else on the
+        text records of ``text_file`` — and return its summary and the complete model it made (merged or fully
+        fine-tuned; None when stage 2 stacks on its adapter instead)."""
         from medadapt.train.pretrain import train_pretrain
         from medadapt.train.setup import choose_precision
+        from medadapt.train.sft import train_sft
 
         cfg, stage_work = ctx.recipe.train.stage1, work / "stage1"
         result, merged, done = stage_work / "result", stage_work / MERGED_DIR, stage_work / "done.json"
         full, stacking = cfg.method == "full", ctx.recipe.train.between_stages == "stack"
+        distributed, seed, trust = ctx.recipe.train.distributed, ctx.recipe.seed, ctx.recipe.trust_remote_code
         if not (self.resume and done.is_file()):
-            texts = [row["text"] for row in iter_jsonl(text_file)]
-            if not texts:
-                raise DataError("no text records for stage 1", file=str(text_file), field="text")
             precision = choose_precision(cfg.precision, cuda)
             _set_threads(cfg)
-            stage_summary = train_pretrain(source, tokenizer, texts, cfg, result, stage_work, ctx.recipe.seed,
-                                           self.resume, ctx.recipe.train.distributed, precision, cuda, ctx.console)
+            if chats is not None:
+                stage_summary = train_sft(source, tokenizer, *chats, cfg, result, stage_work, seed, self.resume,
+                                          distributed, precision, cuda, console=ctx.console, title="stage 1 SFT",
+                                          trust_remote_code=trust)
+            else:
+                texts = [row["text"] for row in iter_jsonl(text_file)]
+                if not texts:
+                    raise DataError("no text records for stage 1", file=str(text_file), field="text")
+                stage_summary = train_pretrain(source, tokenizer, texts, cfg, result, stage_work, seed, self.resume,
+                                               distributed, precision, cuda, ctx.console, trust)
             stage_summary["precision"] = precision
+            stage_summary["objective"] = cfg.objective  # the report tells the two kinds of stage 1 apart
 
             def finish() -> None:
                 shutil.copyfile(stage_work / "log.jsonl", result / "log.jsonl")
                 write_json(result / "summary.json", stage_summary, ensure_ascii=True)
                 if not (full or stacking):
-                    merge_to_dir(source, result / ADAPTER_DIR, tokenizer, merged, _dtype(precision))
+                    merge_to_dir(source, result / ADAPTER_DIR, tokenizer, merged, _dtype(precision), trust)
                 write_json(done, stage_summary, indent=None, ensure_ascii=True)
 
             on_main(finish)  # stage 2 (every process) loads what the merge wrote
@@ -151,17 +167,17 @@ class TrainStage(Stage):
         stage1_model = None if stacking else str(result / FULL_MODEL_DIR if full else merged)
         return json.loads(done.read_text(encoding="utf-8")), stage1_model
 
-    def _stage2_chats(self, ctx: StageContext, tokenizer: Any, paths: dict[str, Path]) -> tuple[list, list, list]:
-        """(train examples, dev examples, rejected rows) of stage 2, each file checked for what it drops."""
+    def _chats(self, ctx: StageContext, tokenizer: Any, paths: dict[str, Path], stage: str) -> tuple[list, list, list]:
+        """(train examples, dev examples, rejected rows) of an SFT ``stage`` (stage1 or stage2), each file checked
+        for what it drops."""
         from medadapt.train.sft import checked_sft_dataset
 
-        cfg = ctx.recipe.train.stage2
-        train, rejected = checked_sft_dataset(tokenizer, list(iter_jsonl(paths["stage2.input"])), cfg,
-                                              paths["stage2.input"], ctx.console)
+        cfg, data, dev_data = getattr(ctx.recipe.train, stage), paths[f"{stage}.input"], paths.get(f"{stage}.dev_input")
+        train, rejected = checked_sft_dataset(tokenizer, list(iter_jsonl(data)), cfg, data, ctx.console, stage=stage)
         dev, dev_rejected = [], []
-        if "stage2.dev_input" in paths:
-            dev, dev_rejected = checked_sft_dataset(tokenizer, list(iter_jsonl(paths["stage2.dev_input"])), cfg,
-                                                    paths["stage2.dev_input"], ctx.console, dev=True)
+        if dev_data is not None:
+            dev, dev_rejected = checked_sft_dataset(tokenizer, list(iter_jsonl(dev_data)), cfg, dev_data, ctx.console,
+                                                    dev=True, stage=stage)
         return train, dev, rejected + dev_rejected
 
     def _stage2(self, ctx: StageContext, source: str, stacked_on: Path | None, tokenizer: Any,
@@ -173,7 +189,8 @@ class TrainStage(Stage):
         precision = choose_precision(cfg.precision, cuda)
         _set_threads(cfg)
         summary = train_sft(source, tokenizer, *chats, cfg, ctx.out, work / "stage2", ctx.recipe.seed, self.resume,
-                            ctx.recipe.train.distributed, precision, cuda, stacked_on, ctx.console)
+                            ctx.recipe.train.distributed, precision, cuda, stacked_on, ctx.console,
+                            trust_remote_code=ctx.recipe.trust_remote_code)
         if is_main():
             shutil.copyfile(work / "stage2" / "log.jsonl", ctx.out / "log.jsonl")
         return {**summary, "precision": precision}
@@ -193,9 +210,10 @@ def _dtype(precision: str) -> Any:
 
 
 def _final_model(cfg: StageConfig, base: str, trained: Path, tokenizer: Any, out: Path, merge: bool,
-                 cuda: bool) -> str | None:
+                 cuda: bool, trust_remote_code: bool) -> str | None:
     """``merged/`` (base + the last adapter, or the last stack of adapters), or ``model/`` after full
     fine-tuning; None when not asked."""
+    from medadapt.models.loading import remote_code
     from medadapt.train.setup import choose_precision
 
     if cfg.method == "full":
@@ -204,9 +222,11 @@ def _final_model(cfg: StageConfig, base: str, trained: Path, tokenizer: Any, out
         target = out / FULL_MODEL_DIR
         if trained != out:
             shutil.copytree(trained / FULL_MODEL_DIR, target)
-        save_model_dir(AutoModelForCausalLM.from_pretrained(target), tokenizer, target)
+        save_model_dir(AutoModelForCausalLM.from_pretrained(target, **remote_code(str(target), trust_remote_code)),
+                       tokenizer, target)
         return FULL_MODEL_DIR
     if not merge:
         return None
-    merge_to_dir(base, trained / ADAPTER_DIR, tokenizer, out / MERGED_DIR, _dtype(choose_precision(cfg.precision, cuda)))
+    merge_to_dir(base, trained / ADAPTER_DIR, tokenizer, out / MERGED_DIR, _dtype(choose_precision(cfg.precision, cuda)),
+                 trust_remote_code)
     return MERGED_DIR

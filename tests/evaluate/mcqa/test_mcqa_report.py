@@ -18,6 +18,14 @@ def test_rows_per_group_with_the_trained_minus_base_delta():
     assert table["rows"][1]["cells"][0] == {"acc": 0.25, "ci95": None}
     assert table["style_note"].startswith("log-likelihood per character") and table["passed"] == [False, True]
     assert table["mcnemar"]["only_a"] == 2 and table["unparsed"] == [None, None]
+    assert table["mcnemar_others"] == {}
+
+
+def test_other_columns_tested_against_base_are_in_the_table():
+    results = mcqa_results()
+    stage1 = {"only_a": 1, "only_b": 3, "p_value": 0.625, "n": 4}
+    results["mcnemar_vs_base"] = {"trained": results["mcnemar_trained_vs_base"], "stage1": stage1}
+    assert accuracy_table(results)["mcnemar_others"] == {"stage1": stage1}
 
 
 def test_no_delta_without_both_models_and_a_gap_where_a_model_has_no_figure():

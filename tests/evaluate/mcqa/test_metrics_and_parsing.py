@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from medadapt.evaluate.mcqa.generative import parse_choice
-from medadapt.evaluate.mcqa.metrics import mcnemar, summarise
+from medadapt.evaluate.mcqa.metrics import mcnemar, paired_mcnemar, summarise
 from medadapt.evaluate.metrics import bootstrap_ci95
 
 CHOICES = ["Aspirin", "Insulin", "Metformin", "Vitamin D"]
@@ -49,3 +49,11 @@ def test_mcnemar_exact():
     assert result["only_a"] == 10 and result["only_b"] == 0
     assert result["p_value"] == pytest.approx(2 / 2**10)
     assert mcnemar(a, a)["p_value"] == 1.0
+
+
+def test_paired_mcnemar_matches_questions_by_id_not_position():
+    base = [{"id": f"q{i}", "correct": i < 3} for i in range(8)]  # right on q0-q2
+    other = [{"id": f"q{i}", "correct": i >= 2} for i in reversed(range(8))] + [{"id": "extra", "correct": True}]
+    result = paired_mcnemar(other, base)  # other: right on q2-q7; only other right on q3-q7, only base on q0, q1
+    assert (result["only_a"], result["only_b"], result["n"]) == (5, 2, 8)
+    assert result["p_value"] == pytest.approx(mcnemar([True] * 5 + [False] * 2, [False] * 5 + [True] * 2)["p_value"])

@@ -106,3 +106,21 @@ def test_the_semantic_layer_can_be_left_out(layer):
     rules_only = SafetyLayer(semantic=False)
     assert rules_only.red_flags("my chest feels like an elephant is sitting on it") == []
     assert raised(rules_only, "I want to kill myself") == ["suicidal"]
+
+
+def test_a_past_event_said_to_be_over_raises_nothing_even_with_now(layer):
+    assert raised(layer, "I had a seizure years ago but I'm fine now, can I swim?") == []
+    assert raised(layer, "3年前に心筋梗塞をしたけど今は元気です") == []
+    assert "seizure" in raised(layer, "he had a seizure years ago and now he is having one again")
+
+
+def test_a_question_about_prevention_or_signs_is_general(layer):
+    for text in ("how can my mother lower her risk of a heart attack?", "怎么预防中风？",
+                 "¿cómo prevenir un infarto en mi padre?"):
+        assert raised(layer, text) == [], text
+
+
+def test_infant_fever_falls_where_the_child_is_older(layer):
+    assert raised(layer, "my baby is 2 years old and has 38.5") == []
+    assert raised(layer, "بچه چهار سالم یک روزه تب ۳۸ داره") == []
+    assert raised(layer, "my baby is 5 weeks old and has 38.5") == ["infant_fever"]

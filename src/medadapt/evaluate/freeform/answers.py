@@ -80,13 +80,13 @@ class LocalAnswerer:
 
     @classmethod
     def load(cls, label: str, reference: str, adapter: Path | None, *, max_new_tokens: int,
-             system_prompt: str | None = None, repetition_penalty: float = 1.0, chat_template: Any = None
-             ) -> LocalAnswerer:
+             system_prompt: str | None = None, repetition_penalty: float = 1.0, chat_template: Any = None,
+             trust_remote_code: bool = False) -> LocalAnswerer:
         """Load ``reference`` (+ ``adapter``) as chat loads it (a .gguf file through llama.cpp); ``chat_template``
-        (a ChatTemplate) for a model that has none."""
+        (a ChatTemplate) for a model that has none; ``trust_remote_code``: the recipe's key."""
         from medadapt.llm.generators import load_generator
 
-        generator = load_generator(reference, adapter, chat_template, label)
+        generator = load_generator(reference, adapter, chat_template, label, trust_remote_code)
         identity = {"model": reference, "adapter": str(adapter) if adapter else None,
                     "chat_template": generator.chat_template,
                     "stamp": [content_stamp(p) for p in (Path(reference), adapter) if p is not None and p.exists()]}

@@ -62,7 +62,8 @@ def run_freeform(ctx: StageContext, models: Sequence[tuple[str, str, Path | None
     template = load_chat_template(ctx.recipe.chat_template, ctx.recipe_dir) if ctx.recipe.chat_template else None
     makers = [partial(LocalAnswerer.load, label, reference, adapter, max_new_tokens=config.max_new_tokens,
                       system_prompt=chat.system_prompt, repetition_penalty=chat.repetition_penalty,
-                      chat_template=template) for label, reference, adapter in models] + list(extra_answerers)
+                      chat_template=template, trust_remote_code=ctx.recipe.trust_remote_code)
+              for label, reference, adapter in models] + list(extra_answerers)
 
     answers: dict[str, list[dict[str, Any]]] = {}
     for make in makers:
@@ -140,6 +141,7 @@ class FreeformKind:
     a pipeline through its translator; outputs in ``<stage>/freeform/``."""
 
     name = "freeform"
+    every_process = False
 
     def configured(self, section: EvaluateSection) -> bool:
         return section.freeform is not None

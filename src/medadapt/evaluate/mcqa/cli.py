@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from medadapt.errors import RunError
+from medadapt.evaluate.tables import grouped_table
 
 if TYPE_CHECKING:
     from medadapt.evaluate.config import PipelineConfig
@@ -35,18 +36,9 @@ class Style(str, Enum):
 
 
 def accuracy_table(title: str, metrics: dict[str, Any]) -> Table:
-    table = Table(title=title)
-    for column in ("group", "n", "accuracy", "± stderr", "95 % CI"):
-        table.add_column(column, justify="right" if column != "group" else "left")
-
-    def row(label: str, m: dict[str, Any]) -> None:
-        table.add_row(label, str(m["n"]), f"{m['acc']:.3f}", f"{m['stderr']:.3f}", f"{m['ci95'][0]:.3f}–{m['ci95'][1]:.3f}")
-
-    row("overall", metrics)
-    for kind in ("by_subject", "by_lang"):
-        for key, value in metrics[kind].items():
-            row(f"{kind[3:]}: {key}", value)
-    return table
+    return grouped_table(title, ("n", "accuracy", "± stderr", "95 % CI"), metrics, ("subject", "lang"),
+                         lambda m: [str(m["n"]), f"{m['acc']:.3f}", f"{m['stderr']:.3f}",
+                                    f"{m['ci95'][0]:.3f}–{m['ci95'][1]:.3f}"])
 
 
 @mcqa_app.command("mcqa")
@@ -79,12 +71,15 @@ def eval_mcqa(
 
     With --training-data, questions found in the training files are reported (and left out with
     --exclude-contaminated). With --translator, the model is scored as a translate pipeline: questions in
-    another language are translated into --pivot first (Gaokerena's baseline)."""
+    another language are translated into --pivot first (Gaokerena's baseline). Under `accelerate launch`
+    the processes score a share of the questions each and the main one writes --out."""
     from medadapt.evaluate.kinds import Contestant
     from medadapt.evaluate.mcqa.benchmark import BenchmarkSpec, definitions, locate_definition
     from medadapt.evaluate.mcqa.config import DecontaminationConfig
     from medadapt.evaluate.mcqa.run import McqaJob, run_mcqa
+    from medadapt.runs.processes import is_main
 
+    console.quiet = not is_main()  # under `accelerate launch` every process scores a share; the main one reports
     spec: dict[str, Any] = {}
     path = Path(benchmark)
     if benchmark in definitions() and not path.exists():

@@ -22,6 +22,7 @@ from rich.progress import Progress
 
 from medadapt.records.kinds import MCQARecord
 from medadapt.evaluate.mcqa.prompts import LETTERS, PromptSet
+from medadapt.runs.processes import is_main, merged, shard
 from medadapt.text.fold import KEYBOARD, fold
 
 WORD = re.compile(r"[\w\u0600-\u06FF]+")
@@ -91,18 +92,20 @@ def question_message(record: MCQARecord, prompts: PromptSet | None = None) -> st
 
 def generate_texts(model: Any, tokenizer: Any, prompts: list[str], batch_size: int, label: str,
                    add_special_tokens: bool = False) -> list[str]:
-    """Greedy continuations of ``prompts`` (rendered text), batched longest first with left padding."""
+    """Greedy continuations of ``prompts`` (rendered text), batched longest first with left padding. Under a
+    multi-process launch each process generates a share of the batches (the batches one process makes, so
+    the answers are its answers) and every process gets all of them."""
     import torch
 
     device = next(model.parameters()).device
     encoded = [tokenizer(p, add_special_tokens=add_special_tokens)["input_ids"] for p in prompts]
     order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
-    responses: dict[int, str] = {}
+    mine = shard([order[start : start + batch_size] for start in range(0, len(order), batch_size)])
+    answered: list[tuple[int, str]] = []
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    with Progress() as progress, torch.inference_mode():
-        task = progress.add_task(label, total=len(prompts))
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
+    with Progress(disable=not is_main()) as progress, torch.inference_mode():
+        task = progress.add_task(label, total=sum(map(len, mine)))
+        for batch in mine:
             width = max(len(encoded[i]) for i in batch)
             ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
             mask = torch.zeros_like(ids)
@@ -111,9 +114,9 @@ def generate_texts(model: Any, tokenizer: Any, prompts: list[str], batch_size: i
                 mask[b, width - len(encoded[i]):] = 1
             out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), do_sample=False,
                                  max_new_tokens=MAX_NEW_TOKENS, pad_token_id=pad_id, eos_token_id=tokenizer.eos_token_id)
-            for b, i in enumerate(batch):
-                responses[i] = tokenizer.decode(out[b, width:], skip_special_tokens=True)
+            answered += [(i, tokenizer.decode(out[b, width:], skip_special_tokens=True)) for b, i in enumerate(batch)]
             progress.advance(task, len(batch))
+    responses = dict(merged(answered))
     return [responses[i] for i in range(len(prompts))]
 
 

@@ -12,12 +12,15 @@ from medadapt.errors import ModelError
 from medadapt.evaluate.mcqa.requests import Request
 
 
-def lm_eval_model(model_dir: str, batch_size: int, device: str = "cpu") -> Any:
+def lm_eval_model(model_dir: str, batch_size: int, device: str = "cpu", trust_remote_code: bool = False) -> Any:
+    from medadapt.models.loading import remote_code
+
     try:
         from lm_eval.models.huggingface import HFLM
     except ImportError:
         raise ModelError("lm-eval is not installed; run: pip install 'medadapt[test]'", field="engine lm-eval") from None
-    return HFLM(pretrained=model_dir, device=device, dtype="float32", batch_size=batch_size)
+    return HFLM(pretrained=model_dir, device=device, dtype="float32", batch_size=batch_size,
+                **remote_code(model_dir, trust_remote_code))
 
 
 def lm_eval_scores(lm: Any, requests: list[Request]) -> dict[int, dict[int, float]]:

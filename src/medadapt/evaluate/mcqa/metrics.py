@@ -52,3 +52,11 @@ def mcnemar(a: list[bool], b: list[bool]) -> dict[str, float]:
         return {"only_a": 0, "only_b": 0, "p_value": 1.0}
     tail = sum(math.comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2**n
     return {"only_a": only_a, "only_b": only_b, "p_value": min(1.0, 2 * tail)}
+
+
+def paired_mcnemar(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`mcnemar` of two models' predictions (rows with ``id`` and ``correct``) on the questions both
+    answered, matched by id (an imported column may hold another order or fewer questions); ``n``: how many."""
+    right_b = {p["id"]: bool(p["correct"]) for p in b}
+    shared = [(bool(p["correct"]), right_b[p["id"]]) for p in a if p["id"] in right_b]
+    return {**mcnemar([x for x, _ in shared], [y for _, y in shared]), "n": len(shared)}

@@ -44,8 +44,10 @@ def accuracy_table(results: dict[str, Any]) -> dict[str, Any]:
         "source": results.get("source"),
         "style_note": style_notes().get(results.get("style", "letters"), ""),
         "num_fewshot": results.get("num_fewshot", 0), "pass_mark": results.get("pass_mark"),
-        "passed": [m.get("passed") for m in per_model], "unparsed": [m.get("unparsed") for m in per_model],
+        "passed": [m.get("passed") for m in per_model], "parameters": [m.get("parameters") for m in per_model], "unparsed": [m.get("unparsed") for m in per_model],
         "mcnemar": results.get("mcnemar_trained_vs_base"),
+        "mcnemar_others": {label: test for label, test in (results.get("mcnemar_vs_base") or {}).items()
+                           if label != "trained"},
     }
 
 

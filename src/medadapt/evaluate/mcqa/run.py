@@ -2,6 +2,9 @@
 each benchmark, check it against the training data, translate it for each pipeline contestant, score every
 contestant on it, import lm-eval results beside them, and write results.json, predictions.jsonl and
 rejected.jsonl per benchmark.
+
+Under a multi-process launch every process runs it: each scores a share of every contestant's batches
+(``scoring``, ``generative``), the main process alone translates and writes, so the files are one process's.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from medadapt.errors import ModelError
 from medadapt.evaluate.kinds import Contestant, OpenTranslator
 from medadapt.evaluate.mcqa.benchmark import BenchmarkSpec, PreparedBenchmark, no_questions, prepare_benchmark
 from medadapt.evaluate.mcqa.config import DecontaminationConfig, LmEvalImport
-from medadapt.evaluate.mcqa.metrics import mcnemar
+from medadapt.evaluate.mcqa.metrics import paired_mcnemar
 from medadapt.records.jsonl import write_json, write_jsonl
 from medadapt.records.kinds import MCQARecord
+from medadapt.runs.processes import is_main, on_main
 
 if TYPE_CHECKING:
     from medadapt.evaluate.config import EvaluateSection
@@ -74,16 +78,18 @@ def run_mcqa(job: McqaJob, console: Console, destination: Callable[[str], Path] 
     predictions: dict[str, dict[str, list[dict]]] = {b.name: {} for b in benchmarks}
     summary: dict[str, Any] = {}
     for contestant in job.contestants:
-        questions = _in_pivot(job, contestant, benchmarks, results, console) if contestant.pipeline else {
-            b.name: (b.records, b.fewshot) for b in benchmarks}
-        model, tokenizer = load_for_inference(contestant.reference, contestant.adapter)
+        # a pipeline's translation calls its service from the main process alone (its cache is one file)
+        questions = on_main(lambda: _in_pivot(job, contestant, benchmarks, results, console)) if contestant.pipeline \
+            else {b.name: (b.records, b.fewshot) for b in benchmarks}
+        model, tokenizer = load_for_inference(contestant.reference, contestant.adapter, contestant.trust_remote_code)
+        parameters = sum(p.numel() for p in model.parameters())  # the papers' tables print each model's size
         cross_check = _lm_eval_model(contestant, job.batch_size) if job.engine == "lm-eval" else None
         for bench in benchmarks:
             records, fewshot = questions[bench.name]
             metrics, preds = evaluate_mcqa(model, tokenizer, records, job.batch_size,
                                            f"{bench.name} · {contestant.label}", bench.style, fewshot, bench.pass_mark,
                                            cross_check, chat=bench.chat, prompts=bench.prompts)
-            results[bench.name]["models"][contestant.label] = metrics
+            results[bench.name]["models"][contestant.label] = {**metrics, "parameters": parameters}
             predictions[bench.name][contestant.label] = preds
             summary[f"{bench.name}.{contestant.label}.acc"] = metrics["acc"]
             low, high = metrics["ci95"]
@@ -94,11 +100,17 @@ def run_mcqa(job: McqaJob, console: Console, destination: Callable[[str], Path] 
         del model  # free it before the next one loads
     _import_lm_eval(job, results, predictions, console)
     for name, by_model in predictions.items():
-        if {"base", "trained"} <= set(by_model):
-            results[name]["mcnemar_trained_vs_base"] = mcnemar(
-                [p["correct"] for p in by_model["trained"]], [p["correct"] for p in by_model["base"]])
+        if "base" in by_model:  # every other column against the base model, on the questions both answered
+            tests = {label: paired_mcnemar(preds, by_model["base"]) for label, preds in by_model.items()
+                     if label != "base"}
+            results[name]["mcnemar_vs_base"] = tests
+            if "trained" in tests:
+                results[name]["mcnemar_trained_vs_base"] = tests["trained"]
+            for label, test in tests.items():
+                console.print(f"{name} · {label} vs base: McNemar p = {test['p_value']:.3g} ({test['only_a']} right "
+                              f"only for {label}, {test['only_b']} only for base, n={test['n']})")
     outcome = McqaOutcome(benchmarks, results, predictions, summary)
-    if destination is not None:
+    if destination is not None and is_main():  # under a launch every process has the outcome; one writes
         write_outcome(outcome, destination)
     return outcome
 
@@ -162,7 +174,8 @@ def _lm_eval_model(contestant: Contestant, batch_size: int) -> Any:
     from medadapt.evaluate.mcqa.lm_eval_engine import lm_eval_model
     from medadapt.models import resolve_model
 
-    return lm_eval_model(resolve_model(contestant.reference), batch_size)
+    return lm_eval_model(resolve_model(contestant.reference), batch_size,
+                         trust_remote_code=contestant.trust_remote_code)
 
 
 def _import_lm_eval(job: McqaJob, results: dict[str, dict[str, Any]], predictions: dict[str, dict[str, list[dict]]],
@@ -197,6 +210,7 @@ class McqaKind:
     """Multiple choice in the evaluate stage: the recipe's benchmarks, one folder of outputs each."""
 
     name = "mcqa"
+    every_process = True
 
     def configured(self, section: EvaluateSection) -> bool:
         return bool(section.benchmarks)

@@ -7,6 +7,10 @@ once and reused through the KV cache, and so is each question's context across i
 continuations are then scored in length-sorted batched passes; (3) when every continuation is a single token
 (answer letters), all choices are read from the one pass over the context. Batches are sorted by length and padded with explicit position ids and attention
 masks, so no padding enters a real token's result and scores do not depend on the batch size.
+
+Under a multi-process launch (``medadapt.runs.processes``) the batches are made as one process makes them and
+dealt out whole, each process scoring its share (and the shared prefix of its batches itself): every batch is
+the same computation as in one process, so the merged scores are the one process's, bit for bit.
 """
 
 from __future__ import annotations
@@ -18,14 +22,30 @@ from typing import Any
 from rich.progress import Progress
 
 from medadapt.evaluate.mcqa.requests import Request
+from medadapt.runs.processes import is_main, merged, shard
 
 Scores = dict[int, dict[int, float]]
 
 
-def _score_with_cache(model: Any, requests: list[Request], batch_size: int, pad_id: int, scores: Scores,
+Batch = tuple[tuple, list[int], list[Request]]  # (prefix group, prefix tokens, requests)
+
+
+def _batches(requests: list[Request], batch_size: int) -> list[Batch]:
+    """The batches in the order one process scores them: per group of requests sharing a prefix, the contexts
+    longest first, ``batch_size`` at a time."""
+    key = lambda r: (r.prefix_key, tuple(r.context[: r.shared]))  # noqa: E731
+    batches: list[Batch] = []
+    for group_key, group in groupby(sorted(requests, key=key), key=key):
+        ordered = sorted(group, key=lambda r: -len(r.context))
+        batches += [(group_key, list(group_key[1]), ordered[start : start + batch_size])
+                    for start in range(0, len(ordered), batch_size)]
+    return batches
+
+
+def _score_with_cache(model: Any, batches: list[Batch], batch_size: int, pad_id: int, scores: Scores,
                       advance) -> None:
-    """Requests sharing a prefix: the prefix once (reused through the KV cache), then batches of contexts once
-    each, then every choice's continuation in one batched pass over the cached contexts.
+    """Batches of requests sharing a prefix: the prefix once per group (reused through the KV cache), then
+    each batch's contexts once, then every choice's continuation in batched passes over the cached contexts.
 
     Contexts are left-padded after the prefix and continuations right-padded, with explicit position ids, so
     every real token sees exactly the positions and tokens it would see alone.
@@ -42,34 +62,32 @@ def _score_with_cache(model: Any, requests: list[Request], batch_size: int, pad_
                     past_key_values=cache, use_cache=True, logits_to_keep=keep)
         return torch.log_softmax(out.logits.float(), dim=-1)
 
-    key = lambda r: (r.prefix_key, tuple(r.context[: r.shared]))  # noqa: E731
-    for (_, prefix), group in groupby(sorted(requests, key=key), key=key):
-        prefix_cache = DynamicCache()
-        if prefix:
-            ids = torch.tensor([prefix])
-            forward(ids, torch.ones_like(ids), torch.arange(len(prefix))[None], prefix_cache, keep=1)
-        ordered = sorted(group, key=lambda r: -len(r.context))
-        for start in range(0, len(ordered), batch_size):
-            batch = ordered[start : start + batch_size]
-            cache = copy.deepcopy(prefix_cache)
+    cached_group, prefix_cache = None, None
+    for group_key, prefix, batch in batches:
+        if group_key != cached_group:
+            cached_group, prefix_cache = group_key, DynamicCache()
             if prefix:
-                cache.batch_repeat_interleave(len(batch))
-            suffixes = [r.context[len(prefix):] for r in batch]
-            width = max(len(x) for x in suffixes)
-            ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), len(prefix) + width), dtype=torch.long)
-            mask[:, : len(prefix)] = 1
-            positions = torch.zeros((len(batch), width), dtype=torch.long)
-            for b, suffix in enumerate(suffixes):
-                ids[b, width - len(suffix):] = torch.tensor(suffix)
-                mask[b, len(prefix) + width - len(suffix):] = 1
-                positions[b, width - len(suffix):] = torch.arange(len(prefix), len(prefix) + len(suffix))
-            last = forward(ids, mask, positions, cache, keep=1)[:, -1]
-            for b, request in enumerate(batch):
-                for choice, cont in enumerate(request.continuations):
-                    scores[request.question][choice] = float(last[b, cont[0]])
-            _score_continuation_tails(forward, cache, batch, mask, pad_id, scores, batch_size)
-            advance(len(batch))
+                ids = torch.tensor([prefix])
+                forward(ids, torch.ones_like(ids), torch.arange(len(prefix))[None], prefix_cache, keep=1)
+        cache = copy.deepcopy(prefix_cache)
+        if prefix:
+            cache.batch_repeat_interleave(len(batch))
+        suffixes = [r.context[len(prefix):] for r in batch]
+        width = max(len(x) for x in suffixes)
+        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), len(prefix) + width), dtype=torch.long)
+        mask[:, : len(prefix)] = 1
+        positions = torch.zeros((len(batch), width), dtype=torch.long)
+        for b, suffix in enumerate(suffixes):
+            ids[b, width - len(suffix):] = torch.tensor(suffix)
+            mask[b, len(prefix) + width - len(suffix):] = 1
+            positions[b, width - len(suffix):] = torch.arange(len(prefix), len(prefix) + len(suffix))
+        last = forward(ids, mask, positions, cache, keep=1)[:, -1]
+        for b, request in enumerate(batch):
+            for choice, cont in enumerate(request.continuations):
+                scores[request.question][choice] = float(last[b, cont[0]])
+        _score_continuation_tails(forward, cache, batch, mask, pad_id, scores, batch_size)
+        advance(len(batch))
 
 
 def _rows_of(cache: Any, rows: Any) -> Any:
@@ -107,10 +125,9 @@ def _score_continuation_tails(forward, cache, batch, context_mask, pad_id: int, 
 
 
 def score_requests(model: Any, tokenizer: Any, requests: list[Request], batch_size: int, label: str) -> Scores:
-    """Log-likelihood per question and choice."""
+    """Log-likelihood per question and choice (in every process of a launch, each having scored a share)."""
     import torch
 
-    scores: Scores = defaultdict(dict)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     first_of: dict[tuple, Request] = {}  # a question asked twice (exams repeat some) is scored once
     repeats: list[tuple[Request, Request]] = []
@@ -120,11 +137,14 @@ def score_requests(model: Any, tokenizer: Any, requests: list[Request], batch_si
             repeats.append((request, first_of[key]))
         else:
             first_of[key] = request
-    with Progress(transient=False) as progress, torch.inference_mode():
-        task = progress.add_task(label, total=len(requests))
+    mine = shard(_batches(list(first_of.values()), batch_size))
+    part: Scores = defaultdict(dict)
+    with Progress(transient=False, disable=not is_main()) as progress, torch.inference_mode():
+        task = progress.add_task(label, total=sum(len(batch) for _, _, batch in mine) + len(repeats))
         advance = lambda n: progress.advance(task, n)  # noqa: E731
         advance(len(repeats))
-        _score_with_cache(model, list(first_of.values()), batch_size, pad_id, scores, advance)
+        _score_with_cache(model, mine, batch_size, pad_id, part, advance)
+    scores: Scores = defaultdict(dict, merged(list(part.items())))
     for request, original in repeats:
         scores[request.question] = dict(scores[original.question])
     return scores

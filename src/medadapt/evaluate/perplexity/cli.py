@@ -12,24 +12,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from medadapt.evaluate.tables import grouped_table
+
 perplexity_app = typer.Typer()
 console = Console()
 
 
 def figures_table(title: str, figures: dict[str, Any]) -> Table:
-    table = Table(title=title)
-    for column in ("group", "documents", "tokens", "bits per byte", "byte perplexity", "word perplexity"):
-        table.add_column(column, justify="left" if column == "group" else "right")
-
-    def row(label: str, f: dict[str, Any]) -> None:
-        table.add_row(label, str(f["n"]), str(f["tokens"]), f"{f['bits_per_byte']:.4f}", f"{f['byte_perplexity']:.4f}",
-                      f"{f['word_perplexity']:.2f}")
-
-    row("overall", figures)
-    for kind in ("by_source", "by_lang"):
-        for key, value in figures[kind].items():
-            row(f"{kind[3:]}: {key}", value)
-    return table
+    return grouped_table(title, ("documents", "tokens", "bits per byte", "byte perplexity", "word perplexity"),
+                         figures, ("source", "lang"),
+                         lambda f: [str(f["n"]), str(f["tokens"]), f"{f['bits_per_byte']:.4f}",
+                                    f"{f['byte_perplexity']:.4f}", f"{f['word_perplexity']:.2f}"])
 
 
 @perplexity_app.command("perplexity")
@@ -47,11 +40,14 @@ def eval_perplexity(
 ) -> None:
     """Bits per byte, byte perplexity and word perplexity, overall, per source and per language, as
     lm-evaluation-harness's rolling log-likelihood tasks compute them (text) or of each answer given its
-    question in the chat template (Q&A)."""
+    question in the chat template (Q&A). Under `accelerate launch` the processes score a share of the
+    documents' passes each and the main one writes --out."""
     from medadapt.evaluate.kinds import Contestant
     from medadapt.evaluate.perplexity.documents import load_documents
     from medadapt.evaluate.perplexity.run import PerplexityJob, PerplexitySpec, run_perplexity
+    from medadapt.runs.processes import is_main
 
+    console.quiet = not is_main()  # under `accelerate launch` every process scores a share; the main one reports
     spec = PerplexitySpec(data.stem, data, format, limit)
     documents, _ = load_documents(data, format, 1)  # the language of the system prompt: the file's
     prompts = {documents[0].lang: system_prompt} if system_prompt and documents else {}

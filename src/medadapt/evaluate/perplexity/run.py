@@ -4,6 +4,8 @@ each set's documents, score them with every model (each loaded once for all sets
 ``scores.jsonl`` (one row per model and document, what ``eval compare`` pairs).
 
 Translate-pipeline contestants are not scored: their model reads another language than the documents'.
+Under a multi-process launch every process runs it, scoring a share of the batches (``scoring``); the main
+process writes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from medadapt.evaluate.perplexity.config import PerplexityConfig
 from medadapt.evaluate.perplexity.documents import Document, load_documents
 from medadapt.evaluate.perplexity.metrics import document_bits_per_byte, paired, summarise
 from medadapt.records.jsonl import write_json, write_jsonl
+from medadapt.runs.processes import is_main
 
 if TYPE_CHECKING:
     from medadapt.evaluate.config import EvaluateSection
@@ -69,7 +72,8 @@ def run_perplexity(job: PerplexityJob, console: Console, destination: Callable[[
     scores: dict[str, dict[str, list[dict[str, Any]]]] = {spec.name: {} for spec in job.sets}
     timing: dict[str, dict[str, float]] = {spec.name: {} for spec in job.sets}
     for contestant in job.contestants:
-        model, tokenizer = load_chat_model(contestant.reference, contestant.adapter, template)
+        model, tokenizer = load_chat_model(contestant.reference, contestant.adapter, template,
+                                           contestant.trust_remote_code)
         for spec in job.sets:
             documents, rejected = loaded[spec.name]
             started = time.perf_counter()
@@ -82,7 +86,7 @@ def run_perplexity(job: PerplexityJob, console: Console, destination: Callable[[
         del model  # free it before the next one loads
     results = {spec.name: _results(job, spec, loaded[spec.name], scores[spec.name], timing[spec.name], console)
                for spec in job.sets}
-    if destination is not None:
+    if destination is not None and is_main():  # under a launch every process has the results; one writes
         for spec in job.sets:
             folder = destination(spec.name)
             folder.mkdir(parents=True, exist_ok=True)
@@ -104,7 +108,7 @@ def _score(model: Any, tokenizer: Any, documents: list[Document], job: Perplexit
     max_length = job.max_length or model_max_length(model, tokenizer)
     sequences, problems = document_sequences(tokenizer, documents, max_length)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    with Progress(transient=False) as progress:
+    with Progress(transient=False, disable=not is_main()) as progress:
         task = progress.add_task(label, total=len(sequences))
         totals = score_sequences(model, sequences, job.batch_size, pad, lambda n: progress.advance(task, n))
     rows = []
@@ -147,10 +151,11 @@ def _results(job: PerplexityJob, spec: PerplexitySpec, loaded: tuple[list[Docume
 
 class PerplexityKind:
     """Perplexity in the evaluate stage: ``evaluate.perplexity``'s sets for every contestant asked directly,
-    one folder each under ``<stage>/perplexity/``; Q&A rendered with the recipe's chat template and the data
-    stage's system prompts, as the model was trained."""
+    one folder each under ``<stage>/perplexity/``, every model paired with the base one; Q&A rendered with the
+    recipe's chat template and the data stage's system prompts, as the model was trained."""
 
     name = "perplexity"
+    every_process = True
 
     def configured(self, section: EvaluateSection) -> bool:
         return section.perplexity is not None
@@ -160,10 +165,13 @@ class PerplexityKind:
 
     def run(self, ctx: StageContext, contestants: list[Contestant], translator: OpenTranslator) -> dict[str, Any]:
         config: PerplexityConfig = ctx.recipe.evaluate.perplexity
+        scored = [c for c in contestants if c.pipeline is None]
+        labels = [c.label for c in scored]  # each model against the base one when it is scored (a before/after)
+        pairs = [(label, "base") for label in labels if label != "base"] if "base" in labels else None
         job = PerplexityJob(
             model=ctx.recipe.model,
             sets=[PerplexitySpec(s.name, ctx.resolve(s.path), s.format, s.limit) for s in config.sets],
-            contestants=[c for c in contestants if c.pipeline is None], max_length=config.max_length,
+            contestants=scored, max_length=config.max_length, pairs=pairs,
             batch_size=config.batch_size, chat_template=ctx.recipe.chat_template,
             system_prompts=dict(ctx.recipe.data.system_prompt) if ctx.recipe.data else {}, base_dir=ctx.recipe_dir)
         results = run_perplexity(job, ctx.console, lambda name: ctx.out / "perplexity" / name)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from medadapt.evaluate.perplexity.documents import Document
+from medadapt.runs.processes import merged, shard
 
 #: Scored positions per projection through the output layer (262k-vocabulary rows: ~130 MB of fp32 logits).
 POSITIONS_PER_CHUNK = 128
@@ -125,26 +126,33 @@ def _log_probs(model: Any) -> Callable[[Any, list[list[int]], list[list[int]]], 
 
 def score_sequences(model: Any, sequences: list[Sequence], batch_size: int, pad_id: int,
                     advance: Callable[[int], None] = lambda n: None) -> dict[int, tuple[float, int]]:
-    """Per document: (summed log-likelihood of its targets, how many tokens were scored)."""
+    """Per document: (summed log-likelihood of its targets, how many tokens were scored). Under a multi-process
+    launch each process scores a share of the batches (those one process makes) and every process gets every
+    document's totals, summed in one process's order: the same numbers."""
     import torch
 
     device = next(model.parameters()).device
     score = _log_probs(model)
-    totals: dict[int, list[float]] = {}
     ordered = sorted(sequences, key=lambda s: -len(s.ids))
+    mine = shard([ordered[start: start + batch_size] for start in range(0, len(ordered), batch_size)])
+    scored: list[tuple[int, float, int]] = []  # (document, log-likelihood, tokens) per sequence, in batch order
     with torch.inference_mode():
-        for start in range(0, len(ordered), batch_size):
-            batch = [s for s in ordered[start: start + batch_size] if s.targets]
+        for whole in mine:
+            batch = [s for s in whole if s.targets]
             if batch:
                 ids = torch.full((len(batch), len(batch[0].ids)), pad_id, dtype=torch.long)
                 for row, sequence in enumerate(batch):
                     ids[row, : len(sequence.ids)] = torch.tensor(sequence.ids)
                 picked = score(ids.to(device), [s.positions for s in batch], [s.targets for s in batch])
-                for sequence, values in zip(batch, picked):
-                    total = totals.setdefault(sequence.document, [0.0, 0])
-                    total[0] += float(values.double().sum())
-                    total[1] += len(values)
-            advance(len(ordered[start: start + batch_size]))
+                scored += [(s.document, float(values.double().sum()), len(values)) for s, values in zip(batch, picked)]
+            advance(len(whole))
+    everyone = merged(scored)
+    advance(len(ordered) - sum(map(len, mine)))  # the other processes' share
+    totals: dict[int, list[float]] = {}
+    for document, loglikelihood, tokens in everyone:
+        total = totals.setdefault(document, [0.0, 0])
+        total[0] += loglikelihood
+        total[1] += tokens
     return {document: (total[0], int(total[1])) for document, total in totals.items()}
 
 

@@ -26,6 +26,9 @@ class TaskEnv:
     input_file: str
     resolve: Callable[[str], Path]  # a recipe file reference as a path
     seed: int = 0
+    prompt_set: str = "default"  # generate.prompt_set
+    judges: list[Client] = field(default_factory=list)  # a judge task's own judges (empty: ``client`` judges)
+    say: Callable[[str], None] = print  # one line for the user (the stage's console)
 
 
 @dataclass
@@ -52,15 +55,16 @@ class TaskRunner(ABC):
 
     def prompts(self, lang: str) -> PromptSet:
         if lang not in self._prompt_sets:
-            self._prompt_sets[lang] = load_prompts(lang, self.env.prompts_dir)
+            self._prompt_sets[lang] = load_prompts(lang, self.env.prompts_dir, self.env.prompt_set)
         return self._prompt_sets[lang]
 
-    async def ask(self, lang: str, step: str, **values: Any) -> Completion:
+    async def ask(self, lang: str, step: str, via: Client | None = None, **values: Any) -> Completion:
+        """The answer to ``step``'s prompt filled with ``values``, from ``via`` (default: the task's client)."""
         prompt = self.prompts(lang)[step]
         request = ChatRequest(prompt.messages(**values),
                               max_tokens=self.config.max_new_tokens or self.env.max_new_tokens,
                               temperature=self.env.temperature if self.config.temperature is None else self.config.temperature)
-        return await self.env.client.ask(request)
+        return await (via or self.env.client).ask(request)
 
     def provenance(self, record: Record, lang: str, steps: tuple[str, ...], **scores: Any) -> dict[str, Any]:
         backend = self.env.client.backend

